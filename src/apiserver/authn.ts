@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { timingSafeEqual } from 'node:crypto';
+
+export interface UserInfo { name: string; groups: string[] }
+
+/**
+ * Authenticates a request by client certificate (signed by the cluster CA,
+ * CN = user, O = groups) or bearer token. Anonymous requests get undefined.
+ */
+export class Authenticator {
+  private readonly tokens = new Map<string, UserInfo>();
+
+  addToken(token: string, user: UserInfo): void { this.tokens.set(token, user); }
+  removeToken(token: string): void { this.tokens.delete(token); }
+
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const socket = req.socket as TLSSocket;
+    if (socket.authorized) {
+      const cert = socket.getPeerCertificate();
+      if (cert && cert.subject) {
+        const groups = cert.subject.O === undefined ? [] : ([] as string[]).concat(cert.subject.O);
+        return { name: String(cert.subject.CN), groups: [...groups, 'system:authenticated'] };
+      }
+    }
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      const presented = Buffer.from(header.slice(7).trim());
+      for (const [token, user] of this.tokens) {
+        const known = Buffer.from(token);
+        if (known.length === presented.length && timingSafeEqual(known, presented)) return user;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Paths that anonymous clients may read, as upstream's system:public-info-viewer role allows. */
+export const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);

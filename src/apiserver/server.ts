@@ -1,0 +1,186 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Namespace } from 'kubernetes-types/core/v1';
+import type { Store } from '../storage/store.js';
+import { StatusError, forbidden, internalError, notFound, pathNotFound, unauthorized } from '../api/status.js';
+import { RESOURCES, findResource, type ResourceDefinition } from './resources.js';
+import { parseRequestInfo } from './request-info.js';
+import { ResourceRegistry, REGISTRY_ROOT, resourcePrefix } from './registry.js';
+import { CacheSet } from './watch-cache.js';
+import { strategyFor } from './strategies/index.js';
+import { Discovery } from './discovery.js';
+import { ResourceHandler } from './handlers/resource.js';
+import { Authenticator, PUBLIC_PATHS } from './authn.js';
+import { ApiServerMetrics } from './metrics.js';
+import { writeJson, writeStatusError } from './http.js';
+import { openapiV2, openapiV3Document, openapiV3Index } from './openapi/documents.js';
+import { BOSUN_VERSION, versionInfo } from '../version.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  bindAddress: string;
+  port: number;
+  tls: { certPem: string; keyPem: string; caPem: string };
+  authenticator: Authenticator;
+  /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
+  advertiseAddress?: string;
+}
+
+/** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/**
+ * The Kubernetes API server: HTTPS, authentication, discovery, OpenAPI and the
+ * REST resources of `RESOURCES`, over one `Store` and one watch cache.
+ */
+export class ApiServer {
+  readonly metrics = new ApiServerMetrics();
+  readonly caches: CacheSet;
+  private readonly registries = new Map<string, ResourceRegistry>();
+  private readonly handler: ResourceHandler;
+  private readonly discovery: Discovery;
+  private server?: Server;
+  private ready = false;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.caches = new CacheSet(options.store, REGISTRY_ROOT);
+    for (const def of RESOURCES) {
+      const key = `${def.group}/${def.resource}`;
+      if (this.registries.has(key)) continue;
+      const storageDef = RESOURCES.find((d) => d.group === def.group && d.resource === def.resource && d.version === (def.storageVersion ?? def.version)) ?? def;
+      this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns)));
+    }
+    this.handler = new ResourceHandler((g, r) => this.registries.get(`${g}/${r}`), () => options.store.currentRevision());
+    this.discovery = new Discovery(() => this.address());
+  }
+
+  registry(group: string, resource: string): ResourceRegistry {
+    const r = this.registries.get(`${group}/${resource}`);
+    if (!r) throw new Error(`no registry for ${resource}.${group}`);
+    return r;
+  }
+
+  /** Creates are refused in a namespace that is missing (404) or being deleted (403), as upstream's admission does. */
+  private async namespaceGate(namespace: string): Promise<void> {
+    const namespaces = this.registry('', 'namespaces');
+    const cached = namespaces.cache.get(namespaces.keyFor(undefined, namespace))?.object as Namespace | undefined;
+    const ns = cached ?? await namespaces.get(undefined, namespace).catch(() => undefined) as Namespace | undefined;
+    if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') {
+      throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  async start(log: (msg: string) => void = () => {}): Promise<void> {
+    await this.caches.start();
+    await this.bootstrapNamespaces(log);
+    const { tls } = this.options;
+    this.server = createServer({
+      cert: tls.certPem, key: tls.keyPem, ca: tls.caPem,
+      requestCert: true, rejectUnauthorized: false,
+      keepAliveTimeout: 120_000,
+    }, (req, res) => { void this.serve(req, res); });
+    this.server.headersTimeout = 60_000;
+    this.server.requestTimeout = 0; // watches are long-running
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port, this.options.bindAddress, () => resolve());
+    });
+    this.ready = true;
+  }
+
+  address(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    return this.options.advertiseAddress ?? `${this.options.bindAddress}:${addr?.port ?? this.options.port}`;
+  }
+
+  get port(): number { return (this.server?.address() as AddressInfo).port; }
+
+  private async bootstrapNamespaces(log: (msg: string) => void): Promise<void> {
+    const namespaces = this.registry('', 'namespaces');
+    for (const name of SYSTEM_NAMESPACES) {
+      if (await this.options.store.get(namespaces.keyFor(undefined, name))) continue;
+      await namespaces.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { dryRun: false })
+        .catch((err: unknown) => { if (!(err instanceof StatusError && err.code === 409)) throw err; });
+      log(`created namespace ${name}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.caches.close();
+    if (this.server) {
+      const server = this.server;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'https://bosun');
+    const info = parseRequestInfo(req.method ?? 'GET', url);
+    const labels = { verb: info.verb || (req.method ?? '').toLowerCase(), group: info.group, resource: info.resource ?? '', subresource: info.subresource ?? '' };
+    res.on('finish', () => {
+      this.metrics.requests.inc({ ...labels, code: String(res.statusCode) });
+      if (info.verb !== 'watch') this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    try {
+      if (PUBLIC_PATHS.has(url.pathname) || url.pathname.startsWith('/livez') || url.pathname.startsWith('/readyz') || url.pathname.startsWith('/healthz')) {
+        return this.serveHealth(res, url.pathname);
+      }
+      const user = this.options.authenticator.authenticate(req);
+      if (!user) throw unauthorized();
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+        res.end(await this.metrics.registry.metrics());
+        return;
+      }
+      if (url.pathname.startsWith('/openapi/')) return this.serveOpenApi(req, res, url);
+      if (!info.isResourceRequest) {
+        if (this.discovery.serve(req, res, info.parts)) return;
+        throw pathNotFound();
+      }
+      const def = findResource(info.group, info.version, info.resource ?? '');
+      if (!def) throw pathNotFound();
+      if (info.verb === 'watch') {
+        const gauge = { verb: 'WATCH', group: def.group, resource: def.resource };
+        this.metrics.watchers.inc(gauge);
+        res.on('close', () => this.metrics.watchers.dec(gauge));
+      }
+      await this.handler.handle(req, res, info, def as ResourceDefinition, url);
+    } catch (err) {
+      if (err instanceof StatusError) return writeStatusError(res, err);
+      console.error(`apiserver: ${req.method} ${req.url}:`, err);
+      writeStatusError(res, internalError(err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  private serveHealth(res: ServerResponse, path: string): void {
+    if (path === '/version') return writeJson(res, 200, versionInfo());
+    const ok = this.ready || path.startsWith('/livez') || path.startsWith('/healthz');
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(ok ? 'ok' : `[-]bosun-ready failed: reason withheld\n${path} check failed`);
+  }
+
+  private serveOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    let doc: unknown;
+    if (url.pathname === '/openapi/v2') doc = openapiV2();
+    else if (url.pathname === '/openapi/v3') doc = openapiV3Index();
+    else if (url.pathname.startsWith('/openapi/v3/')) doc = openapiV3Document(url.pathname.slice('/openapi/v3/'.length));
+    if (!doc) throw pathNotFound();
+    const body = typeof doc === 'string' ? doc : JSON.stringify(doc);
+    const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32).toUpperCase()}"`;
+    if (req.headers['if-none-match'] === etag) { res.writeHead(304, { ETag: etag }); res.end(); return; }
+    res.setHeader('ETag', etag);
+    // A hash-addressed document never changes: clients may cache it for good.
+    if (url.searchParams.has('hash')) res.setHeader('Cache-Control', 'public, immutable');
+    writeJson(res, 200, body);
+  }
+}
+
+export { BOSUN_VERSION };

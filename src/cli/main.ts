@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { BosunServer, defaultDataDir } from '../server/server.js';
+import { BOSUN_VERSION } from '../version.js';
+
+const USAGE = `bosun ${BOSUN_VERSION} — a small Kubernetes
+
+Usage:
+  bosun server [flags]      run a server (API server on SQLite or etcd)
+  bosun kubectl ARGS...     run kubectl against this machine's server
+  bosun --version
+
+Server flags (k3s names):
+  --data-dir DIR              default /var/lib/bosun as root, else ~/.bosun
+  --https-listen-port PORT    default 6443
+  --bind-address ADDR         default 127.0.0.1
+  --tls-san NAME              extra SAN for the serving certificate (repeatable)
+  --datastore-endpoint URLS   empty: SQLite in the data dir; http://h:2379,...: etcd
+  --token TOKEN               the cluster's join token secret
+  --disable-agent             run the control plane only
+`;
+
+async function server(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string', short: 'd' },
+      'https-listen-port': { type: 'string' },
+      'bind-address': { type: 'string' },
+      'tls-san': { type: 'string', multiple: true },
+      'datastore-endpoint': { type: 'string' },
+      token: { type: 'string', short: 't' },
+      'disable-agent': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const port = Number(values['https-listen-port'] ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${values['https-listen-port']}`);
+  const bosun = new BosunServer({
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    bindAddress: values['bind-address'] ?? '127.0.0.1',
+    httpsListenPort: port,
+    tlsSans: values['tls-san'] ?? [],
+    datastoreEndpoint: values['datastore-endpoint'] ?? '',
+    token: values.token ?? process.env.BOSUN_TOKEN,
+    disableAgent: values['disable-agent'] ?? false,
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`bosun: ${signal}: shutting down`);
+    bosun.stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  await bosun.start();
+}
+
+/** `bosun kubectl`: the machine's kubectl with this server's kubeconfig, unless one is given. */
+function kubectl(argv: string[]): void {
+  const dataDir = process.env.BOSUN_DATA_DIR ?? defaultDataDir();
+  const env = { ...process.env };
+  if (!argv.some((a) => a === '--kubeconfig' || a.startsWith('--kubeconfig='))) env.KUBECONFIG = join(dataDir, 'kubeconfig.yaml');
+  const child = spawn(process.env.KUBECTL ?? 'kubectl', argv, { stdio: 'inherit', env });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on('error', (err) => { console.error(`bosun kubectl: ${err.message}`); process.exit(127); });
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'server': return server(rest);
+    case 'kubectl': return kubectl(rest);
+    case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;
+    case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return;
+    default:
+      process.stderr.write(`bosun: unknown command "${command}"\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bosun: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

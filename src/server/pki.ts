@@ -1,0 +1,130 @@
+import { webcrypto, createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
+
+export interface KeyPairPem { certPem: string; keyPem: string }
+
+/** The cluster's TLS material, kept under `<data-dir>/server/tls`. */
+export interface ClusterPki {
+  ca: KeyPairPem;
+  serving: KeyPairPem;
+  /** cluster-admin client certificate (CN=system:admin, O=system:masters) for the kubeconfig. */
+  admin: KeyPairPem;
+  /** sha256 of the CA certificate PEM, as k3s puts in its `K10…` join tokens. */
+  caHash: string;
+}
+
+async function keyToPem(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  return webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(pem)[0], EC, true, ['sign']) as Promise<CryptoKey>;
+}
+
+const serial = () => randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
+
+async function issue(
+  ca: { cert: x509.X509Certificate; key: CryptoKey },
+  subject: string,
+  extensions: x509.Extension[],
+): Promise<KeyPairPem> {
+  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject,
+    issuer: ca.cert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + TEN_YEARS_MS),
+    signingAlgorithm: EC,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      ...extensions,
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+}
+
+async function readPair(dir: string, name: string): Promise<KeyPairPem | undefined> {
+  const cert = join(dir, `${name}.crt`), key = join(dir, `${name}.key`);
+  if (!existsSync(cert) || !existsSync(key)) return undefined;
+  return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8') };
+}
+
+async function writePair(dir: string, name: string, pair: KeyPairPem): Promise<void> {
+  await writeFile(join(dir, `${name}.crt`), pair.certPem, { mode: 0o644 });
+  await writeFile(join(dir, `${name}.key`), pair.keyPem, { mode: 0o600 });
+}
+
+/** SANs a serving certificate must carry; a changed list re-issues the certificate. */
+function sansOf(cert: x509.X509Certificate): string[] {
+  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return (ext?.names.toJSON() ?? []).map((n) => `${n.type}:${n.value}`).sort();
+}
+
+const isIp = (s: string) => /^[0-9.]+$/.test(s) || s.includes(':');
+
+/**
+ * Loads the cluster CA and certificates from `tlsDir`, creating what is
+ * missing. The CA is made once and kept: a restart resumes the same cluster.
+ * The serving certificate is re-issued when the wanted SANs change.
+ */
+export async function loadOrCreatePki(tlsDir: string, sans: string[]): Promise<ClusterPki> {
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+
+  let ca = await readPair(tlsDir, 'server-ca');
+  if (!ca) {
+    const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: `CN=bosun-server-ca@${Math.floor(Date.now() / 1000)}`,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + TEN_YEARS_MS),
+      signingAlgorithm: EC,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    ca = { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+    await writePair(tlsDir, 'server-ca', ca);
+  }
+  const caSigner = { cert: new x509.X509Certificate(ca.certPem), key: await importKey(ca.keyPem) };
+
+  const wanted = [...new Set(sans)].map((s) => (isIp(s) ? `ip:${s}` : `dns:${s}`)).sort();
+  let serving = await readPair(tlsDir, 'serving-kube-apiserver');
+  if (!serving || JSON.stringify(sansOf(new x509.X509Certificate(serving.certPem))) !== JSON.stringify(wanted)) {
+    serving = await issue(caSigner, 'CN=kube-apiserver', [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(wanted.map((s) => {
+        const [type, ...rest] = s.split(':');
+        return { type: type as 'ip' | 'dns', value: rest.join(':') };
+      })),
+    ]);
+    await writePair(tlsDir, 'serving-kube-apiserver', serving);
+  }
+
+  let admin = await readPair(tlsDir, 'client-admin');
+  if (!admin) {
+    admin = await issue(caSigner, 'CN=system:admin, O=system:masters', [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ]);
+    await writePair(tlsDir, 'client-admin', admin);
+  }
+
+  return { ca, serving, admin, caHash: createHash('sha256').update(ca.certPem).digest('hex') };
+}

@@ -1,0 +1,96 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../storage/index.js';
+import type { Store } from '../storage/store.js';
+import { ApiServer } from '../apiserver/server.js';
+import { Authenticator } from '../apiserver/authn.js';
+import { loadOrCreatePki } from './pki.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { formatToken, newSecret, parseToken } from './token.js';
+
+export interface ServerConfig {
+  dataDir: string;
+  bindAddress: string;
+  httpsListenPort: number;
+  tlsSans: string[];
+  datastoreEndpoint: string;
+  token?: string;
+  disableAgent: boolean;
+}
+
+export const defaultDataDir = (): string =>
+  process.getuid?.() === 0 ? '/var/lib/bosun' : join(process.env.HOME ?? '.', '.bosun');
+
+/**
+ * `bosun server`: one process wiring the control plane, as k3s does —
+ * certificates, the join token, the store, the API server, the kubeconfig.
+ */
+export class BosunServer {
+  private store?: Store;
+  apiserver?: ApiServer;
+  readonly kubeconfigPath: string;
+  readonly tokenPath: string;
+
+  constructor(readonly config: ServerConfig, private readonly log: (msg: string) => void = (m) => console.log(m)) {
+    this.kubeconfigPath = join(config.dataDir, 'kubeconfig.yaml');
+    this.tokenPath = join(config.dataDir, 'server', 'token');
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    const serverDir = join(config.dataDir, 'server');
+    await mkdir(serverDir, { recursive: true, mode: 0o700 });
+
+    log(`bosun: data dir ${config.dataDir}`);
+    const sans = ['localhost', '127.0.0.1', hostname(), config.bindAddress, ...config.tlsSans]
+      .filter((s) => s && s !== '0.0.0.0' && s !== '::');
+    const pki = await loadOrCreatePki(join(serverDir, 'tls'), sans);
+    log(`bosun: certificates ready (CA sha256 ${pki.caHash.slice(0, 12)}…)`);
+
+    const token = await this.loadOrCreateToken(pki.caHash);
+    const authenticator = new Authenticator();
+    authenticator.addToken(token, { name: 'system:bosun:server', groups: ['system:masters', 'system:authenticated'] });
+
+    const datastore = config.datastoreEndpoint ? `etcd at ${config.datastoreEndpoint}` : `SQLite at ${join(serverDir, 'db', 'state.db')}`;
+    log(`bosun: opening datastore: ${datastore}`);
+    const store = await openStore({ dataDir: config.dataDir, datastoreEndpoint: config.datastoreEndpoint || undefined });
+    this.store = store;
+
+    log('bosun: starting API server');
+    this.apiserver = new ApiServer({
+      store,
+      bindAddress: config.bindAddress,
+      port: config.httpsListenPort,
+      tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.ca.certPem },
+      authenticator,
+    });
+    await this.apiserver.start((m) => log(`bosun: ${m}`));
+    const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
+    const url = `https://${host.includes(':') ? `[${host}]` : host}:${this.apiserver.port}`;
+    log(`bosun: API server listening on ${url}`);
+
+    await writeFile(this.kubeconfigPath, kubeconfigYaml({ server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem }), { mode: 0o600 });
+    log(`bosun: wrote kubeconfig to ${this.kubeconfigPath}`);
+    log(`bosun: join token in ${this.tokenPath}`);
+    if (!config.disableAgent) log('bosun: the node agent is not part of this build yet; running the control plane only');
+    log('bosun: ready');
+  }
+
+  /** The cluster's join token: `--token`, else the stored one, else a new one; stored in `<data-dir>/server/token`. */
+  private async loadOrCreateToken(caHash: string): Promise<string> {
+    let secret: string;
+    if (this.config.token) secret = parseToken(this.config.token).secret;
+    else if (existsSync(this.tokenPath)) secret = parseToken(await readFile(this.tokenPath, 'utf8')).secret;
+    else secret = newSecret();
+    const token = formatToken({ caHash, user: 'server', secret });
+    await writeFile(this.tokenPath, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+
+  async stop(): Promise<void> {
+    await this.apiserver?.stop();
+    await this.store?.close();
+  }
+}
