@@ -3,7 +3,7 @@ import type { DeleteOptions, Status } from 'kubernetes-types/meta/v1';
 import type { Scale } from 'kubernetes-types/autoscaling/v1';
 import type { Binding, Pod, PodCondition } from 'kubernetes-types/core/v1';
 import {
-  StatusError, badRequest, conflict, methodNotAllowed, notAcceptable, pathNotFound,
+  StatusError, badRequest, conflict, methodNotAllowed, pathNotFound,
 } from '../../api/status.js';
 import { deepCopy, isObject, nowTimestamp } from '../../api/meta.js';
 import { parseLabelSelector, labelSelectorFromObject, selectorToString } from '../../api/labels.js';
@@ -14,8 +14,8 @@ import type { RequestInfo } from '../request-info.js';
 import type { ListFilter, ListOptions, ResourceRegistry } from '../registry.js';
 import { CachedObject } from '../watch-cache.js';
 import { decodeBody, negotiate, readBody, writeJson, type Negotiated } from '../http.js';
-import { tableFor, toTable } from '../tables/index.js';
-import { applyPatch } from '../patch/index.js';
+import { tableFor, toTable, parseIncludeObject } from '../tables/index.js';
+import { applyPatch, patchTypeOf, APPLY_PATCH } from '../patch/index.js';
 import { unknownFields, strictDecodingError } from '../openapi/field-validation.js';
 import { schemaLookup } from '../openapi/schemas.js';
 import { serveWatch } from './watch.js';
@@ -81,7 +81,7 @@ export class ResourceHandler {
     let fieldSelText = ctx.query.get('fieldSelector') ?? '';
     if (extraName) fieldSelText = fieldSelText ? `${fieldSelText},metadata.name=${extraName}` : `metadata.name=${extraName}`;
     const strategy = ctx.registry.strategy;
-    const fieldSel = parseFieldSelector(fieldSelText, ctx.def.kind, (o) => strategy.selectableFields?.(o as KubeObject) ?? {});
+    const fieldSel = parseFieldSelector(fieldSelText, ctx.def.kind);
     const unfiltered = labelSel.empty() && fieldSel.empty();
     return {
       unfiltered,
@@ -211,16 +211,31 @@ export class ResourceHandler {
   }
 
   private async patch(ctx: Ctx, subresource: 'status' | undefined): Promise<void> {
-    const body = (await readBody(ctx.req)).toString('utf8');
     const contentType = ctx.req.headers['content-type'] ?? '';
+    patchTypeOf(contentType); // an unsupported type is 415 before anything is read
+    const body = (await readBody(ctx.req)).toString('utf8');
     const gvk = { group: ctx.def.group, version: ctx.def.version, kind: ctx.def.kind };
-    const updated = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name!, (current) => {
-      const view = this.present(ctx.def, current);
-      const patched = applyPatch(view, body, contentType, gvk, schemaLookup);
+    const apply = patchTypeOf(contentType) === APPLY_PATCH;
+    if (apply && !ctx.query.get('fieldManager')) {
+      throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+        group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+      });
+    }
+    const patchOf = (current: KubeObject) => {
+      const patched = applyPatch(current, body, contentType, gvk, schemaLookup);
       this.checkFields(ctx, patched, { kind: ctx.def.kind, apiVersion: apiVersionOf(ctx.def) });
       return this.toStorage(ctx, patched);
-    }, { dryRun: ctx.dryRun, subresource });
-    this.respondObject(ctx, 200, updated);
+    };
+    try {
+      const updated = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name!,
+        (current) => patchOf(this.present(ctx.def, current)), { dryRun: ctx.dryRun, subresource });
+      this.respondObject(ctx, 200, updated);
+    } catch (err) {
+      // Server-side apply creates what does not exist yet.
+      if (!(apply && !subresource && err instanceof StatusError && err.code === 404)) throw err;
+      const created = await ctx.registry.create(ctx.info.namespace, patchOf({}), { dryRun: ctx.dryRun });
+      this.respondObject(ctx, 201, created);
+    }
   }
 
   private async delete(ctx: Ctx): Promise<void> {
@@ -373,10 +388,7 @@ export class ResourceHandler {
 const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 
 function includeObject(query: URLSearchParams): 'None' | 'Metadata' | 'Object' {
-  const v = query.get('includeObject');
-  if (v === 'None' || v === 'Object') return v;
-  if (v && v !== 'Metadata') throw notAcceptable(`includeObject must be one of None, Metadata, Object: ${v}`);
-  return 'Metadata';
+  return parseIncludeObject(query.get('includeObject'));
 }
 
 function partialMetadata(obj: KubeObject): KubeObject {

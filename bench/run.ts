@@ -1,0 +1,13 @@
+/** `npm run bench -- NAME [args]`: runs one benchmark, which prints one JSON line. */
+export {};
+const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
+  apiserver: () => import('./apiserver.js'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name ? benches[name] : undefined;
+if (!load) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [args]`);
+  process.exit(2);
+}
+await (await load()).main(args);
