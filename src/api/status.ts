@@ -69,7 +69,7 @@ export const serviceUnavailable = (message: string) => new StatusError(503, 'Ser
 /** One field problem, as field.Error prints it upstream. */
 export interface FieldError {
   /** `Invalid`, `Required`, `Duplicate`, `NotSupported`, `Forbidden`, `TooLong`, `FieldValueInvalid`… */
-  type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
+  type: 'FieldValueInvalid' | 'FieldValueNotFound' | 'FieldValueTooMany' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
   /** Dotted path, e.g. `spec.containers[0].name`. */
   field: string;
   /** The whole message for this field, e.g. `Required value` or `Invalid value: "Foo": a lowercase RFC 1123 …`. */

@@ -274,6 +274,8 @@ export class ResourceRegistry {
     delete meta.selfLink;
     if (old.generation !== undefined) meta.generation = old.generation; else delete meta.generation;
 
+    // A binding only sets spec.nodeName, which pod updates may not: upstream skips the update strategy too.
+    if (subresource === 'binding') { delete meta.resourceVersion; return obj; }
     this.strategy.defaults?.(obj);
     if (subresource === 'status') this.strategy.prepareForStatusUpdate?.(obj, current);
     else this.strategy.prepareForUpdate?.(obj, current);

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Namespace } from 'kubernetes-types/core/v1';
 import type { Store } from '../storage/store.js';
@@ -15,7 +14,7 @@ import { ResourceHandler } from './handlers/resource.js';
 import { Authenticator, PUBLIC_PATHS } from './authn.js';
 import { ApiServerMetrics } from './metrics.js';
 import { writeJson, writeStatusError } from './http.js';
-import { openapiV2, openapiV3Document, openapiV3Index } from './openapi/documents.js';
+import { servedOpenapiV2, servedOpenapiV3Document, servedOpenapiV3Index, type ServedDocument } from './openapi/documents.js';
 import { BOSUN_VERSION, versionInfo } from '../version.js';
 
 export interface ApiServerOptions {
@@ -168,19 +167,19 @@ export class ApiServer {
   }
 
   private serveOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    let doc: unknown;
-    if (url.pathname === '/openapi/v2') doc = openapiV2();
-    else if (url.pathname === '/openapi/v3') doc = openapiV3Index();
-    else if (url.pathname.startsWith('/openapi/v3/')) doc = openapiV3Document(url.pathname.slice('/openapi/v3/'.length));
+    let doc: ServedDocument | undefined;
+    if (url.pathname === '/openapi/v2') doc = servedOpenapiV2();
+    else if (url.pathname === '/openapi/v3') doc = servedOpenapiV3Index();
+    else if (url.pathname.startsWith('/openapi/v3/')) doc = servedOpenapiV3Document(url.pathname.slice('/openapi/v3/'.length));
     if (!doc) throw pathNotFound();
-    const body = typeof doc === 'string' ? doc : JSON.stringify(doc);
-    const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32).toUpperCase()}"`;
-    if (req.headers['if-none-match'] === etag) { res.writeHead(304, { ETag: etag }); res.end(); return; }
-    res.setHeader('ETag', etag);
+    if (req.headers['if-none-match'] === doc.etag) { res.writeHead(304, { ETag: doc.etag }); res.end(); return; }
+    res.setHeader('ETag', doc.etag);
     // A hash-addressed document never changes: clients may cache it for good.
     if (url.searchParams.has('hash')) res.setHeader('Cache-Control', 'public, immutable');
-    writeJson(res, 200, body);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.body.length });
+    res.end(doc.body);
   }
+
 }
 
 export { BOSUN_VERSION };

@@ -16,7 +16,7 @@ import { CachedObject } from '../watch-cache.js';
 import { decodeBody, negotiate, readBody, writeJson, type Negotiated } from '../http.js';
 import { tableFor, toTable, parseIncludeObject } from '../tables/index.js';
 import { applyPatch, patchTypeOf, APPLY_PATCH } from '../patch/index.js';
-import { unknownFields, strictDecodingError } from '../openapi/field-validation.js';
+import { unknownFields, pruneUnknownFields, strictDecodingError } from '../openapi/field-validation.js';
 import { schemaLookup } from '../openapi/schemas.js';
 import { serveWatch } from './watch.js';
 import { convertFromStorage, convertToStorage } from '../conversion/index.js';
@@ -181,18 +181,20 @@ export class ResourceHandler {
     return obj;
   }
 
-  /** fieldValidation: Strict rejects unknown fields (400), Warn reports them in a Warning header. */
+  /** fieldValidation: Strict rejects unknown fields (400); otherwise they are dropped, and reported in a Warning header unless Ignore. */
   private checkFields(ctx: Ctx, obj: KubeObject, expected: { kind: string; apiVersion: string }): void {
     const mode = ctx.query.get('fieldValidation') ?? '';
-    if (mode === 'Ignore') return;
-    if (mode !== '' && mode !== 'Strict' && mode !== 'Warn') {
+    if (mode !== '' && mode !== 'Ignore' && mode !== 'Strict' && mode !== 'Warn') {
       throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict": ${mode}`);
     }
     const [group, version] = expected.apiVersion.includes('/') ? expected.apiVersion.split('/') : ['', expected.apiVersion];
-    const unknown = unknownFields(obj, group, version, expected.kind);
-    if (!unknown.length) return;
-    if (mode === 'Strict') throw strictDecodingError(unknown);
-    ctx.res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', '));
+    if (mode === 'Strict') {
+      const unknown = unknownFields(obj, group, version, expected.kind);
+      if (unknown.length) throw strictDecodingError(unknown, [], ctx.info.verb === 'patch' ? undefined : { kind: expected.kind, version });
+      return;
+    }
+    const unknown = pruneUnknownFields(obj, group, version, expected.kind);
+    if (unknown.length && mode !== 'Ignore') ctx.res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', '));
   }
 
   private toStorage(ctx: Ctx, obj: KubeObject): KubeObject { return convertToStorage(ctx.def, obj); }
