@@ -14,15 +14,28 @@ export class Authenticator {
   addToken(token: string, user: UserInfo): void { this.tokens.set(token, user); }
   removeToken(token: string): void { this.tokens.delete(token); }
 
-  authenticate(req: IncomingMessage): UserInfo | undefined {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
-      const cert = socket.getPeerCertificate();
-      if (cert && cert.subject) {
-        const groups = cert.subject.O === undefined ? [] : ([] as string[]).concat(cert.subject.O);
-        return { name: String(cert.subject.CN), groups: [...groups, 'system:authenticated'] };
+  /** A TLS connection's client certificate never changes: decode it once per connection, not per request. */
+  private readonly certUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
+  private certificateUser(socket: TLSSocket): UserInfo | undefined {
+    let user = this.certUsers.get(socket);
+    if (user === undefined) {
+      user = null;
+      if (socket.authorized) {
+        const cert = socket.getPeerCertificate();
+        if (cert && cert.subject) {
+          const groups = cert.subject.O === undefined ? [] : ([] as string[]).concat(cert.subject.O);
+          user = { name: String(cert.subject.CN), groups: [...groups, 'system:authenticated'] };
+        }
       }
+      this.certUsers.set(socket, user);
     }
+    return user ?? undefined;
+  }
+
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const fromCert = this.certificateUser(req.socket as TLSSocket);
+    if (fromCert) return fromCert;
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const presented = Buffer.from(header.slice(7).trim());

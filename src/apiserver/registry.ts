@@ -167,8 +167,8 @@ export class ResourceRegistry {
     return invalid(this.def.kind, this.def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errors);
   }
 
-  async create(namespace: string | undefined, input: KubeObject, opts: WriteOptions): Promise<KubeObject> {
-    const obj = deepCopy(input);
+  /** Creates an object; takes ownership of `obj` (callers pass a fresh decode). */
+  async create(namespace: string | undefined, obj: KubeObject, opts: WriteOptions): Promise<KubeObject> {
     const meta = (obj.metadata ??= {}) as ServerObjectMeta;
     if (this.def.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace) {
@@ -199,7 +199,8 @@ export class ResourceRegistry {
     }
     try {
       const kv = await this.store.create(this.keyFor(meta.namespace, meta.name!), encode(obj));
-      return decodeStored(kv.value, kv.modRevision);
+      meta.resourceVersion = String(kv.modRevision);
+      return obj;
     } catch (err) {
       if (isStorageError(err, 'AlreadyExists')) throw alreadyExists(this.groupResource, meta.name!);
       throw err;
@@ -235,7 +236,8 @@ export class ResourceRegistry {
           return decodeStored(deleted.value, deleted.modRevision);
         }
         const written = await this.store.update(key, encode(obj), kv.modRevision);
-        return decodeStored(written.value, written.modRevision);
+        (obj.metadata as ServerObjectMeta).resourceVersion = String(written.modRevision);
+        return obj;
       } catch (err) {
         if (isStorageError(err, 'Conflict') && !wanted && attempt < MAX_UPDATE_RETRIES) continue;
         if (isStorageError(err, 'Conflict')) throw conflict(this.groupResource, name);

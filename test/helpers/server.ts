@@ -62,8 +62,11 @@ export function runKubectl(args: string[], input?: string, timeoutMs = 60_000): 
 /** A `bosun server` as a child process (for kill -9 and restart tests). */
 export interface ServerProcess { child: ChildProcess; port: number; dataDir: string; kubeconfig: string; output: () => string }
 
-export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'server',
+/** Starts `bosun server` as a child process; `compiled` runs the tsc build in dist/ (what `bin/bosun` runs) instead of the sources through tsx. */
+export async function spawnServer(dataDir: string, port: number, extraArgs: string[] = [], opts: { compiled?: boolean } = {}): Promise<ServerProcess> {
+  const root = join(import.meta.dirname, '../..');
+  const entry = opts.compiled ? [join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'server',
     '--data-dir', dataDir, '--https-listen-port', String(port), '--disable-agent', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
