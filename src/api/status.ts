@@ -61,7 +61,7 @@ export const gone = (message: string) => new StatusError(410, 'Expired', message
 export const tooLarge = (message = 'Request entity too large: limit is 3145728') =>
   new StatusError(413, 'RequestEntityTooLarge', message);
 export const unsupportedMediaType = (type: string) =>
-  new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`.replace('unknown format', `unknown format (${type})`));
+  new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`.replace('unknown format', `unknown format (${type})`));
 export const notAcceptable = (message: string) => new StatusError(406, 'NotAcceptable', message);
 export const internalError = (message: string) => new StatusError(500, 'InternalError', `Internal error occurred: ${message}`);
 export const serviceUnavailable = (message: string) => new StatusError(503, 'ServiceUnavailable', message);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { StatusError, badRequest, tooLarge, unsupportedMediaType } from '../api/status.js';
+import { decodeProtobufObject, isProtobufContentType } from './protobuf/index.js';
 
 /** Upstream's request body limit (3 MiB) — etcd's value limit sets it. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -29,6 +30,7 @@ export const mediaType = (header: string | undefined): string => (header ?? '').
 /** Decodes a request body as JSON or YAML per its Content-Type, as upstream's serializers do. */
 export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType) || 'application/json';
+  if (isProtobufContentType(type)) return decodeProtobufObject(body);
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('Object \'Kind\' is missing in \'\'');
   if (type === 'application/json' || type === '*/*') {

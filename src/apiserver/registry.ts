@@ -43,6 +43,13 @@ interface ContinueToken { v: string; rv: number; start: string }
 
 const MAX_UPDATE_RETRIES = 16;
 
+/** Upstream's JSON omits empty metadata maps and lists (omitempty): so do we, so a patch that
+ *  empties them leaves the object as a fresh create would. */
+function dropEmptyMetadata(meta: ServerObjectMeta): void {
+  for (const field of ['labels', 'annotations'] as const) if (meta[field] && Object.keys(meta[field]!).length === 0) delete meta[field];
+  for (const field of ['finalizers', 'ownerReferences', 'managedFields'] as const) if (meta[field]?.length === 0) delete meta[field];
+}
+
 /** The fields of an object that are not metadata or status: what bumps `generation`. */
 function specOf(obj: KubeObject): string {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
@@ -188,6 +195,7 @@ export class ResourceRegistry {
     delete meta.selfLink;
     if ('spec' in obj) meta.generation = 1; else delete meta.generation;
 
+    dropEmptyMetadata(meta);
     this.strategy.defaults?.(obj);
     this.strategy.prepareForCreate?.(obj);
     const errors = this.strategy.validate?.(obj) ?? [];
@@ -276,6 +284,7 @@ export class ResourceRegistry {
     delete meta.selfLink;
     if (old.generation !== undefined) meta.generation = old.generation; else delete meta.generation;
 
+    dropEmptyMetadata(meta);
     // A binding only sets spec.nodeName, which pod updates may not: upstream skips the update strategy too.
     if (subresource === 'binding') { delete meta.resourceVersion; return obj; }
     this.strategy.defaults?.(obj);
