@@ -10,6 +10,7 @@ const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: str
   status: { kind: '', verbs: ['get', 'patch', 'update'] },
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   binding: { kind: 'Binding', group: '', version: 'v1', verbs: ['create'] },
+  finalize: { kind: '', verbs: ['update'] },
 };
 
 function apiResources(group: string, version: string): APIResource[] {

@@ -35,6 +35,7 @@ export interface ListResult {
 }
 
 export interface WriteOptions { dryRun: boolean }
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
 
 /** Checks that a namespace can take new objects: exists and is not terminating. */
 export type NamespaceGate = (namespace: string) => Promise<void>;
@@ -225,7 +226,7 @@ export class ResourceRegistry {
     namespace: string | undefined,
     name: string,
     mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
-    opts: WriteOptions & { subresource?: 'status' | 'scale' | 'binding' },
+    opts: WriteOptions & { subresource?: Subresource },
   ): Promise<KubeObject> {
     const key = this.keyFor(namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -238,7 +239,7 @@ export class ResourceRegistry {
       const obj = this.prepareUpdate(next, current, opts.subresource);
       if (opts.dryRun) return obj;
       try {
-        if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !obj.metadata.deletionGracePeriodSeconds) {
+        if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !obj.metadata.deletionGracePeriodSeconds && !this.strategy.blocksDeletion?.(obj)) {
           // The last finalizer is gone: the object goes away now.
           const deleted = await this.store.delete(key, { expectedRevision: kv.modRevision });
           return decodeStored(deleted.value, deleted.modRevision);
@@ -256,7 +257,7 @@ export class ResourceRegistry {
   }
 
   /** Metadata the client may not change, strategies, validation. */
-  private prepareUpdate(input: KubeObject, current: KubeObject, subresource?: 'status' | 'scale' | 'binding'): KubeObject {
+  private prepareUpdate(input: KubeObject, current: KubeObject, subresource?: Subresource): KubeObject {
     const obj = input;
     const meta = (obj.metadata ??= {}) as ServerObjectMeta;
     const old = current.metadata ?? {};
@@ -289,6 +290,7 @@ export class ResourceRegistry {
     if (subresource === 'binding') { delete meta.resourceVersion; return obj; }
     this.strategy.defaults?.(obj);
     if (subresource === 'status') this.strategy.prepareForStatusUpdate?.(obj, current);
+    else if (subresource === 'finalize') this.strategy.prepareForFinalize?.(obj, current);
     else this.strategy.prepareForUpdate?.(obj, current);
     if (old.generation !== undefined && specOf(obj) !== specOf(current)) meta.generation = old.generation + 1;
 
@@ -299,7 +301,7 @@ export class ResourceRegistry {
   }
 
   /** PUT: a whole new object. Missing resourceVersion means "unconditional". */
-  async update(namespace: string | undefined, name: string, input: KubeObject, opts: WriteOptions & { subresource?: 'status' }): Promise<KubeObject> {
+  async update(namespace: string | undefined, name: string, input: KubeObject, opts: WriteOptions & { subresource?: 'status' | 'finalize' }): Promise<KubeObject> {
     return this.guaranteedUpdate(namespace, name, () => deepCopy(input), opts);
   }
 
@@ -330,7 +332,7 @@ export class ResourceRegistry {
       if (policy === 'Orphan') { finalizers.add('orphan'); finalizers.delete('foregroundDeletion'); }
       if (policy === 'Background') { finalizers.delete('orphan'); finalizers.delete('foregroundDeletion'); }
       const grace = this.gracePeriod(current, options);
-      const immediate = finalizers.size === 0 && grace === 0;
+      const immediate = finalizers.size === 0 && grace === 0 && !this.strategy.blocksDeletion?.(current);
       try {
         if (immediate) {
           if (opts.dryRun) return { object: current, deleted: true };
@@ -344,6 +346,7 @@ export class ResourceRegistry {
           nmeta.deletionGracePeriodSeconds = grace;
         }
         if (finalizers.size) nmeta.finalizers = [...finalizers]; else delete nmeta.finalizers;
+        this.strategy.prepareForDelete?.(next);
         if (nmeta.generation !== undefined) nmeta.generation += 1;
         if (opts.dryRun) return { object: next, deleted: false };
         const { resourceVersion: _rv, ...metaWithoutRv } = nmeta;

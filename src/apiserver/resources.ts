@@ -15,7 +15,7 @@ export interface ResourceDefinition {
   shortNames?: string[];
   categories?: string[];
   /** Subresources served besides the main one. */
-  subresources?: Array<'status' | 'scale' | 'binding'>;
+  subresources?: Array<'status' | 'scale' | 'binding' | 'finalize'>;
   /** Storage is shared by every version of a group-resource; this is the
    *  version objects are stored in (e.g. autoscaling/v2 for HPAs). */
   storageVersion?: string;
@@ -25,7 +25,7 @@ export interface ResourceDefinition {
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const RESOURCES: ResourceDefinition[] = [
-  { group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'],
+  { group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
   { group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'] },
   { group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'],

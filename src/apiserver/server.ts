@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Namespace } from 'kubernetes-types/core/v1';
 import type { Store } from '../storage/store.js';
 import { StatusError, forbidden, internalError, notFound, pathNotFound, unauthorized } from '../api/status.js';
@@ -42,6 +42,8 @@ export class ApiServer {
   private readonly discovery: Discovery;
   private server?: Server;
   private ready = false;
+  private stopping = false;
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly options: ApiServerOptions) {
     this.caches = new CacheSet(options.store, REGISTRY_ROOT);
@@ -81,6 +83,13 @@ export class ApiServer {
       requestCert: true, rejectUnauthorized: false,
       keepAliveTimeout: 120_000,
     }, (req, res) => { void this.serve(req, res); });
+    // Track raw sockets: closeAllConnections() misses a connection whose TLS
+    // handshake finishes after stop() began, and a watch on it would hold stop() forever.
+    this.server.on('connection', (socket: Socket) => {
+      if (this.stopping) { socket.destroy(); return; }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.headersTimeout = 60_000;
     this.server.requestTimeout = 0; // watches are long-running
     await new Promise<void>((resolve, reject) => {
@@ -109,12 +118,13 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.stopping = true;
     this.caches.close();
     if (this.server) {
       const server = this.server;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const socket of this.sockets) socket.destroy();
       });
     }
   }

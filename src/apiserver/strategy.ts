@@ -50,6 +50,13 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   validate?(obj: T): FieldError[];
   /** Field errors of an update (immutable fields…); `validate` also runs. */
   validateUpdate?(obj: T, old: T): FieldError[];
+  /** True while the object must not leave the store even with no metadata
+   *  finalizers left (a namespace until its `spec.finalizers` are empty). */
+  blocksDeletion?(obj: T): boolean;
+  /** When deletion is pending: e.g. a namespace turns `Terminating`. */
+  prepareForDelete?(obj: T): void;
+  /** An update through /finalize: take only `spec.finalizers` from obj. */
+  prepareForFinalize?(obj: T, old: T): void;
   /** Values for field selectors beyond metadata.name/metadata.namespace,
    *  e.g. `{ 'spec.nodeName': …, 'status.phase': … }`. */
   selectableFields?(obj: T): Record<string, string>;

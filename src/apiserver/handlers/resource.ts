@@ -206,7 +206,7 @@ export class ResourceHandler {
     this.respondObject(ctx, 201, created);
   }
 
-  private async update(ctx: Ctx, subresource: 'status' | undefined): Promise<void> {
+  private async update(ctx: Ctx, subresource: 'status' | 'finalize' | undefined): Promise<void> {
     const obj = this.toStorage(ctx, await this.readObject(ctx));
     const updated = await ctx.registry.update(ctx.info.namespace, ctx.info.name!, obj, { dryRun: ctx.dryRun, subresource });
     this.respondObject(ctx, 200, updated);
@@ -293,6 +293,10 @@ export class ResourceHandler {
       if (ctx.info.verb === 'get') return this.get(ctx);
       if (ctx.info.verb === 'update') return this.update(ctx, 'status');
       if (ctx.info.verb === 'patch') return this.patch(ctx, 'status');
+      throw methodNotAllowed();
+    }
+    if (sub === 'finalize') {
+      if (ctx.info.verb === 'update') return this.update(ctx, 'finalize');
       throw methodNotAllowed();
     }
     if (sub === 'scale') return this.scale(ctx);

@@ -265,6 +265,15 @@ function pathsForResource(def: ResourceDefinition): PathSpec[] {
           },
         ],
       });
+    } else if (sub === 'finalize') {
+      paths.push({
+        path: subPath, params,
+        ops: [{
+          method: 'put', action: 'put', operationId: `replace${prefix}${scope}${K}Finalize`,
+          description: `replace finalize of the specified ${K}`, gvk, params: WRITE_PARAMS, body: kindDef, bodyRequired: true,
+          responses: [['200', kindDef], ['201', kindDef], ['401', '']],
+        }],
+      });
     } else if (sub === 'binding') {
       paths.push({
         path: subPath, params: [pathParam('name', 'name of the Binding'), ...scopeParams, P.pretty],

@@ -298,6 +298,7 @@ describe('OpenAPI v3 documents', () => {
       }
       for (const sub of r.subresources ?? []) {
         if (sub === 'binding') expect(`${collection}/{name}/binding`, 'post', 'post');
+        else if (sub === 'finalize') expect(`${collection}/{name}/finalize`, 'put', 'put');
         else expect(`${collection}/{name}/${sub}`, 'patch', 'patch');
       }
       for (const verb of ['create', 'update', 'patch'] as const) {

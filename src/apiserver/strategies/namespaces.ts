@@ -36,6 +36,26 @@ export const namespaceStrategy: Strategy<NamespaceObj> = {
 
   prepareForStatusUpdate: keepSpec,
 
+  /** A deleted namespace stays, Terminating, until the namespace controller has emptied it and removed its finalizers. */
+  blocksDeletion(ns) {
+    return (ns.spec?.finalizers?.length ?? 0) > 0;
+  },
+
+  prepareForDelete(ns) {
+    ns.status = { ...(ns.status ?? {}), phase: 'Terminating' };
+  },
+
+  /** Only spec.finalizers changes through /finalize (upstream's finalizeStrategy). */
+  prepareForFinalize(ns, old) {
+    const finalizers = ns.spec?.finalizers;
+    const next = structuredClone(old);
+    next.spec = { ...(next.spec ?? {}) };
+    if (finalizers?.length) next.spec.finalizers = [...finalizers]; else delete next.spec.finalizers;
+    ns.spec = next.spec;
+    ns.status = next.status;
+    ns.metadata = { ...next.metadata, resourceVersion: ns.metadata?.resourceVersion };
+  },
+
   validate(ns) {
     const errs = validateClusterMeta(ns, nameIsDNSLabel);
     for (const f of ns.spec?.finalizers ?? []) errs.push(...validateFinalizerName(f, 'spec.finalizers'));
