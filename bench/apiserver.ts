@@ -166,7 +166,9 @@ async function benchStore(kind: 'sqlite' | 'etcd', o: { pods: number; clients: n
   const dataDir = await mkdtemp(join(tmpdir(), `bosun-bench-${kind}-`));
   const etcd = kind === 'etcd' ? await startEtcd() : undefined;
   const port = await freePort();
-  const server = await spawnServer(dataDir, port, etcd ? ['--datastore-endpoint', etcd.endpoint] : [], { compiled: true });
+  // The API alone: no scheduler or controllers reacting to the bench's pods.
+  const apiOnly = ['--disable-scheduler', '--disable-controller-manager'];
+  const server = await spawnServer(dataDir, port, etcd ? ['--datastore-endpoint', etcd.endpoint, ...apiOnly] : apiOnly, { compiled: true });
   const http = new ApiHttp(`https://127.0.0.1:${port}`, dataDir);
   try {
     const creates = await runCreates(http, o.pods, o.clients);

@@ -19,6 +19,8 @@ Server flags (k3s names):
   --datastore-endpoint URLS   empty: SQLite in the data dir; http://h:2379,...: etcd
   --token TOKEN               the cluster's join token secret
   --disable-agent             run the control plane only
+  --disable-scheduler         do not run the scheduler in this server
+  --disable-controller-manager  do not run the controllers in this server
 `;
 
 async function server(argv: string[]): Promise<void> {
@@ -32,6 +34,8 @@ async function server(argv: string[]): Promise<void> {
       'datastore-endpoint': { type: 'string' },
       token: { type: 'string', short: 't' },
       'disable-agent': { type: 'boolean' },
+      'disable-scheduler': { type: 'boolean' },
+      'disable-controller-manager': { type: 'boolean' },
     },
     strict: true,
   });
@@ -45,6 +49,8 @@ async function server(argv: string[]): Promise<void> {
     datastoreEndpoint: values['datastore-endpoint'] ?? '',
     token: values.token ?? process.env.BOSUN_TOKEN,
     disableAgent: values['disable-agent'] ?? false,
+    disableScheduler: values['disable-scheduler'] ?? false,
+    disableControllerManager: values['disable-controller-manager'] ?? false,
   });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -9,6 +9,9 @@ import { Authenticator } from '../apiserver/authn.js';
 import { loadOrCreatePki } from './pki.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { formatToken, newSecret, parseToken } from './token.js';
+import { Client } from '../client/client.js';
+import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
+import { defaultControlLoops } from './control-loops.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -18,6 +21,11 @@ export interface ServerConfig {
   datastoreEndpoint: string;
   token?: string;
   disableAgent: boolean;
+  disableScheduler?: boolean;
+  disableControllerManager?: boolean;
+  /** Leader-elected components to run; default: the scheduler and the controller-manager. */
+  controlLoops?: ControlLoop[];
+  leaderElection?: LeaderElectionTimings;
 }
 
 export const defaultDataDir = (): string =>
@@ -30,6 +38,8 @@ export const defaultDataDir = (): string =>
 export class BosunServer {
   private store?: Store;
   apiserver?: ApiServer;
+  private readonly loopsAbort = new AbortController();
+  private loopsDone?: Promise<unknown>;
   readonly kubeconfigPath: string;
   readonly tokenPath: string;
 
@@ -74,6 +84,16 @@ export class BosunServer {
     await writeFile(this.kubeconfigPath, kubeconfigYaml({ server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem }), { mode: 0o600 });
     log(`bosun: wrote kubeconfig to ${this.kubeconfigPath}`);
     log(`bosun: join token in ${this.tokenPath}`);
+    const loops = config.controlLoops ?? defaultControlLoops({ disableScheduler: config.disableScheduler ?? false, disableControllerManager: config.disableControllerManager ?? false });
+    if (loops.length) {
+      // The scheduler and controllers are clients of the API like any other (principle 1).
+      const client = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-control-plane' });
+      this.loopsDone = runControlLoops(loops, client, {
+        signal: this.loopsAbort.signal, metrics: this.apiserver.metrics.registry,
+        identity: `${hostname()}_${host}:${this.apiserver.port}`, timings: config.leaderElection, log: (m) => log(`bosun: ${m}`),
+      }).catch((err: unknown) => log(`bosun: control loops stopped: ${err instanceof Error ? err.message : String(err)}`));
+      log(`bosun: running ${loops.map((l) => l.name).join(', ')} (leader-elected)`);
+    }
     if (!config.disableAgent) log('bosun: the node agent is not part of this build yet; running the control plane only');
     log('bosun: ready');
   }
@@ -90,6 +110,9 @@ export class BosunServer {
   }
 
   async stop(): Promise<void> {
+    this.loopsAbort.abort();
+    // Give leaders a moment to release their leases so another server takes over at once.
+    if (this.loopsDone) await Promise.race([this.loopsDone, new Promise((r) => setTimeout(r, 5000))]);
     await this.apiserver?.stop();
     await this.store?.close();
   }

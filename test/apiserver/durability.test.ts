@@ -13,7 +13,7 @@ describe('an acknowledged write survives kill -9 of the server', () => {
   it('keeps every pod that got a 201 while 1,000 concurrent creates were cut short', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'bosun-kill9-'));
     const port = await freePort();
-    const first = await spawnServer(dataDir, port);
+    const first = await spawnServer(dataDir, port, ['--disable-scheduler', '--disable-controller-manager']);
     const http = new ApiHttp(`https://127.0.0.1:${port}`, dataDir);
     const acknowledged: string[] = [];
     let failed = 0;
@@ -29,7 +29,7 @@ describe('an acknowledged write survives kill -9 of the server', () => {
     http.close();
     assert.ok(failed > 0, 'the kill should cut some creates short');
 
-    const second = await spawnServer(dataDir, port);
+    const second = await spawnServer(dataDir, port, ['--disable-scheduler', '--disable-controller-manager']);
     const http2 = new ApiHttp(`https://127.0.0.1:${port}`, dataDir);
     try {
       const list = await http2.request('GET', '/api/v1/namespaces/default/pods');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { BosunServer } from '../../src/server/server.js';
+import type { ControlLoop } from '../../src/server/control-plane.js';
 
 export interface TestServer {
   server: BosunServer;
@@ -23,6 +24,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Keep the data dir on stop (a restart test removes it itself). */
   keepDataDir?: boolean;
+  /** Leader-elected loops to run in the server; none by default, so API tests see only their own writes. */
+  controlLoops?: ControlLoop[];
 }
 
 /** An in-process `bosun server` on a free loopback port and a temp data dir. */
@@ -35,6 +38,7 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     tlsSans: [],
     datastoreEndpoint: opts.datastoreEndpoint ?? '',
     disableAgent: true,
+    controlLoops: opts.controlLoops ?? [],
   }, () => {});
   await server.start();
   const url = `https://127.0.0.1:${server.apiserver!.port}`;
