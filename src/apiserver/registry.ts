@@ -103,7 +103,7 @@ export class ResourceRegistry {
     if (!opts.resourceVersion) await this.cache.waitFor(await this.store.currentRevision());
     else if (rv > 0) await this.waitForCache(rv);
     const prefix = this.listPrefix(namespace);
-    const items = this.cache.list().filter((o) => o.storeKey.startsWith(prefix) && opts.filter.matches(o.object));
+    const items = this.cache.list(prefix, opts.unfiltered ? undefined : (o) => opts.filter.matches(o.object));
     return { items, resourceVersion: String(this.cache.revision) };
   }
 

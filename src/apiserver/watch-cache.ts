@@ -52,9 +52,11 @@ export class ResourceCache {
 
   get revision(): number { return this.set.revision; }
 
-  /** Sorted by store key, like a store LIST. */
-  list(): CachedObject[] {
-    return [...this.items.values()].sort((a, b) => (a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0));
+  /** The objects under `prefix` (all by default) that pass `keep`, sorted by store key like a store LIST. */
+  list(prefix = '', keep?: (o: CachedObject) => boolean): CachedObject[] {
+    const out: CachedObject[] = [];
+    for (const o of this.items.values()) if (o.storeKey.startsWith(prefix) && (!keep || keep(o))) out.push(o);
+    return out.sort((a, b) => (a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0));
   }
 
   get(storeKey: string): CachedObject | undefined { return this.items.get(storeKey); }
@@ -76,9 +78,9 @@ export class ResourceCache {
   }
 
   /** Subscribes at the current state: the caller sends `items` as ADDED first. */
-  subscribeNow(listener: CacheListener): { items: CachedObject[]; revision: number; cancel: () => void } {
+  subscribeNow(listener: CacheListener, prefix = ''): { items: CachedObject[]; revision: number; cancel: () => void } {
     this.listeners.add(listener);
-    return { items: this.list(), revision: this.revision, cancel: () => this.listeners.delete(listener) };
+    return { items: this.list(prefix), revision: this.revision, cancel: () => this.listeners.delete(listener) };
   }
 
   get oldestRevision(): number { return this.oldestServable; }

@@ -9,6 +9,7 @@ const USAGE = `bosun ${BOSUN_VERSION} — a small Kubernetes
 Usage:
   bosun server [flags]      run a server (API server on SQLite or etcd)
   bosun kubectl ARGS...     run kubectl against this machine's server
+  bosun sim --server URL --token T --nodes N   hollow nodes: fake nodes and kubelet (bosun sim --help)
   bosun --version
 
 Server flags (k3s names):
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'server': return server(rest);
     case 'kubectl': return kubectl(rest);
+    case 'sim': return (await import('./sim.js')).sim(rest);
     case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return;
     default:

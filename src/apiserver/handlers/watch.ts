@@ -70,7 +70,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const listener = { onEvent, onReset: () => expire('the watch cache was reset, relist') };
 
   if (initialState) {
-    const sub = w.cache.subscribeNow(listener);
+    const sub = w.cache.subscribeNow(listener, w.keyPrefix);
     cancel = sub.cancel;
     for (const item of sub.items) if (matches(item)) send('ADDED', item);
     if (w.sendInitialEvents && w.allowBookmarks) write('BOOKMARK', JSON.stringify(w.bookmark(sub.revision, true)));
