@@ -34,6 +34,7 @@ turn Running with an IP from the node's pod CIDR; no container runs.
                             line, # comments) stop heartbeating; every other node resumes
   --stats-interval D        a stats line this often, default 60s; 0 for none
   --delete-nodes-on-exit    delete the nodes and their Leases on SIGINT/SIGTERM
+  --nodes-only              no fake kubelet: pods bound to the nodes stay Pending
 `;
 
 function positiveInt(flag: string, v: string | undefined, dflt: number): number {
@@ -79,6 +80,7 @@ export async function sim(argv: string[]): Promise<void> {
       'control-file': { type: 'string' },
       'stats-interval': { type: 'string' },
       'delete-nodes-on-exit': { type: 'boolean' },
+      'nodes-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -115,6 +117,7 @@ export async function sim(argv: string[]): Promise<void> {
       clusterCidr: values['cluster-cidr'],
       podStartDelayMs: duration('--pod-start-delay', values['pod-start-delay']),
       maxDeletionGraceMs: duration('--max-deletion-grace', values['max-deletion-grace']),
+      kubelet: !values['nodes-only'],
       concurrency: values.concurrency === undefined ? undefined : positiveInt('--concurrency', values.concurrency, 32),
       log: (m) => console.error(`sim: ${m}`),
       onRegistered: (done, total) => { if (done % step === 0 && done < total) console.log(`sim: registered ${done}/${total} nodes`); },

@@ -217,3 +217,17 @@ test('the token path: the CA hash is checked before the token is sent', async ()
   await assert.rejects(connectionFromToken(srv.url, forged), /matches the CA hash/);
   await assert.rejects(connectionFromToken(srv.url, 'server:secret'), /no CA hash/);
 });
+
+test('kubelet: false registers nodes and heartbeats but leaves pods alone', async () => {
+  const bare = await startHollowNodes({ client, count: 2, namePrefix: 'bare-', startIndex: 100, kubelet: false });
+  try {
+    const n = await client.get(nodes, undefined, 'bare-100');
+    assert.equal(n.spec!.podCIDR, '10.42.100.0/24');
+    await client.create(pods, podSpec('untouched', 'bare-101'));
+    await delay(500);
+    assert.equal((await client.get(pods, 'default', 'untouched')).status?.phase, 'Pending');
+  } finally {
+    await bare.stop({ deleteNodes: true });
+  }
+  await assert.rejects(client.get(nodes, undefined, 'bare-100'), (err: unknown) => err instanceof ApiError && err.code === 404);
+});

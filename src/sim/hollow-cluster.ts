@@ -44,6 +44,11 @@ export interface HollowNodesOptions {
    * when its containers stop; this caps the wait (e.g. 1000 for fast tests).
    */
   maxDeletionGraceMs?: number;
+  /**
+   * Default true. False: nodes and heartbeats only, no pod is touched (a
+   * scheduler benchmark that measures binding alone, without the status writes).
+   */
+  kubelet?: boolean;
   /** Requests in flight at most, over registration, heartbeats and pods; default 32. */
   concurrency?: number;
   log?: (message: string) => void;
@@ -197,7 +202,7 @@ export class HollowCluster {
     this.log(`${nodeName}: heartbeat resumed`);
     this.scheduleLease(n, 0);
     this.scheduleStatus(n, 0);
-    for (const p of this.informer.lister().byIndex('nodeName', nodeName)) this.queue.add(keyOf(p));
+    if (this.informer.hasSynced()) for (const p of this.informer.lister().byIndex('nodeName', nodeName)) this.queue.add(keyOf(p));
   }
 
   /** Alias of `resumeHeartbeat`. */
@@ -259,6 +264,7 @@ export class HollowCluster {
       await this.stop();
       throw new Error(`${failures.length} hollow node(s) failed to register: ${failures.slice(0, 3).join('; ')}`);
     }
+    if (this.opts.kubelet === false) return;
     this.informer.onChange((pod, type) => {
       const key = keyOf(pod);
       if (type === 'delete') { this.forgetPod(key); return; }

@@ -1,6 +1,6 @@
 /**
  * Measures `bosun sim` at scale against an in-process test server:
- * `node --import tsx src/sim/scale-check.ts [nodes=5000] [pods=1000]`.
+ * `node --import tsx src/sim/scale-check.ts [nodes=5000] [pods=1000] [settle-seconds=0]`.
  * Prints one JSON line: registration time, the simulator's RSS, heartbeat
  * writes per second, time for bound pods to turn Running. Not a test: it
  * asserts no timing.
@@ -15,6 +15,8 @@ import { startTestServer } from '../../test/helpers/server.js';
 
 const count = Number(process.argv[2] ?? 5000);
 const podCount = Number(process.argv[3] ?? 1000);
+/** Seconds to wait before the heartbeat rate is read: status updates start a minute in. */
+const settleSeconds = Number(process.argv[4] ?? 0);
 const srv = await startTestServer();
 const client = await Client.fromKubeconfig(srv.kubeconfig, { qps: 0 });
 const token = (await readFile(join(srv.dataDir, 'server/token'), 'utf8')).trim();
@@ -54,6 +56,7 @@ try {
   const podsRunningSeconds = (Date.now() - podStart) / 1000;
 
   // Let two stats intervals pass for the steady heartbeat rate.
+  await delay(settleSeconds * 1000);
   const before = out.length;
   while ((out.slice(before).match(/sim: stats:/g) ?? []).length < 2) await delay(500);
   const rates = [...out.slice(before).matchAll(/stats: ([\d.]+) heartbeat writes\/s/g)].map((m) => Number(m[1]));
