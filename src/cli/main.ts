@@ -22,6 +22,7 @@ Server flags (k3s names):
   --disable-agent             run the control plane only
   --disable-scheduler         do not run the scheduler in this server
   --disable-controller-manager  do not run the controllers in this server
+  --scheduler-config FILE     a KubeSchedulerConfiguration (profiles, plugins, weights)
 `;
 
 async function server(argv: string[]): Promise<void> {
@@ -37,6 +38,7 @@ async function server(argv: string[]): Promise<void> {
       'disable-agent': { type: 'boolean' },
       'disable-scheduler': { type: 'boolean' },
       'disable-controller-manager': { type: 'boolean' },
+      'scheduler-config': { type: 'string' },
     },
     strict: true,
   });
@@ -52,6 +54,7 @@ async function server(argv: string[]): Promise<void> {
     disableAgent: values['disable-agent'] ?? false,
     disableScheduler: values['disable-scheduler'] ?? false,
     disableControllerManager: values['disable-controller-manager'] ?? false,
+    schedulerConfigPath: values['scheduler-config'],
   });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -30,7 +30,9 @@ export class SchedulerCache {
   get nodeCount(): number { return this.nodes.size; }
 
   addNode(node: Node): NodeInfo {
+    this.nodesGeneration++;
     const name = node.metadata?.name ?? '';
+    this.logChange(name);
     let ni = this.nodes.get(name);
     if (ni) { ni.setNode(node); return ni; }
     ni = this.ghostNodes.get(name);
@@ -41,6 +43,8 @@ export class SchedulerCache {
   }
   updateNode(node: Node): NodeInfo { return this.addNode(node); }
   removeNode(name: string): void {
+    this.nodesGeneration++;
+    this.logChange(name);
     const ni = this.nodes.get(name);
     if (!ni) return;
     this.nodes.delete(name);
@@ -58,10 +62,38 @@ export class SchedulerCache {
     return ni;
   }
 
-  private place(info: PodInfo, nodeName: string): void { this.infoFor(nodeName).addPod(info); }
+  /** Pods anywhere with (anti-)affinity terms: InterPodAffinity skips its O(nodes) pass while these are 0. */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
+  /** Bumped on every node add, update and removal. */
+  nodesGeneration = 0;
+
+  /** Names of nodes that changed, in order; plugins that aggregate over all nodes catch up from their last position. */
+  private changeLog: string[] = [];
+  private changeBase = 0;
+  get changeSeq(): number { return this.changeBase + this.changeLog.length; }
+  private logChange(nodeName: string): void {
+    this.changeLog.push(nodeName);
+    if (this.changeLog.length > 200_000) { this.changeLog.splice(0, 100_000); this.changeBase += 100_000; }
+  }
+  /** Nodes changed since `seq`; no names when the log no longer reaches back that far (recount everything). */
+  changedNodesSince(seq: number): { seq: number; names?: readonly string[] } {
+    if (seq < this.changeBase) return { seq: this.changeSeq };
+    return { seq: this.changeSeq, names: this.changeLog.slice(seq - this.changeBase) };
+  }
+
+  private place(info: PodInfo, nodeName: string): void {
+    this.logChange(nodeName);
+    this.infoFor(nodeName).addPod(info);
+    if (info.hasAffinity) this.podsWithAffinity++;
+    if (info.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity++;
+  }
   private unplace(key: string, nodeName: string): void {
+    this.logChange(nodeName);
     const ni = this.nodes.get(nodeName) ?? this.ghostNodes.get(nodeName);
-    ni?.removePod(key);
+    const info = ni?.removePod(key);
+    if (info?.hasAffinity) this.podsWithAffinity--;
+    if (info?.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity--;
     if (ni && ni.pods.size === 0 && this.ghostNodes.get(nodeName) === ni) this.ghostNodes.delete(nodeName);
   }
 

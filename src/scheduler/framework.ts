@@ -42,6 +42,8 @@ export class CycleState {
   /** Set by the framework when the scheduling cycle may skip this plugin's Filter (its PreFilter returned Skip). */
   readonly skipFilterPlugins = new Set<string>();
   readonly skipScorePlugins = new Set<string>();
+  /** The Filter plugins left after PreFilter's skips, worked out once per cycle. */
+  activeFilterPlugins?: FilterPlugin[];
   read<T>(key: string): T | undefined { return this.data.get(key) as T | undefined; }
   write(key: string, value: unknown): void { this.data.set(key, value); }
   delete(key: string): void { this.data.delete(key); }
@@ -50,6 +52,7 @@ export class CycleState {
     for (const [k, v] of this.data) c.data.set(k, v);
     for (const s of this.skipFilterPlugins) c.skipFilterPlugins.add(s);
     for (const s of this.skipScorePlugins) c.skipScorePlugins.add(s);
+    c.activeFilterPlugins = this.activeFilterPlugins;
     return c;
   }
 }
@@ -67,7 +70,16 @@ export interface FrameworkHandle {
   /** Effective priority: `spec.priority`, else the PriorityClass's value, else the global default, else 0. */
   priorityOf(pod: Pod): number;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /** Whether any pod in the cache has (anti-)affinity terms / required anti-affinity terms. */
+  havePodsWithAffinity(): boolean;
+  havePodsWithRequiredAntiAffinity(): boolean;
+  /** Changes whenever a node is added, updated or removed. */
+  nodesGeneration(): number;
+  /** Nodes whose pods or labels changed since `seq` (see NodeAggregate); no names: recount all. */
+  changedNodesSince(seq: number): { seq: number; names?: readonly string[] };
   client?: Client;
+  /** Records a core/v1 Event as the default-scheduler (never throws). */
+  recordEvent?(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** Runs every Filter plugin of the profile against one node (preemption's what-if). */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status;
 }
@@ -142,7 +154,7 @@ export function defaultNormalizeScore(maxPriority: number, reverse: boolean, sco
 /** The reasons a pod fits nowhere, as upstream's FitError. */
 export class FitError extends Error {
   constructor(readonly pod: Pod, readonly numAllNodes: number, readonly statuses: Map<string, Status>, readonly preFilterMsg = '', public postFilterMsg = '') {
-    super('');
+    super();
   }
   override get message(): string { return fitErrorMessage(this.numAllNodes, this.statuses, this.preFilterMsg, this.postFilterMsg); }
 }

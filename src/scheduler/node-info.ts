@@ -64,17 +64,23 @@ export class NodeInfo {
   /** Normalised image name → size, from `status.images`. */
   images = new Map<string, number>();
 
+  /** `metadata.name`, read on every filter call, so kept as a field. */
+  name: string;
+  labels: Record<string, string>;
+
   constructor(node: Node) {
     this.node = node;
+    this.name = node.metadata?.name ?? '';
+    this.labels = node.metadata?.labels ?? {};
     this.allocatable = resourceFromList(node.status?.allocatable);
     this.indexImages();
   }
 
-  get name(): string { return this.node.metadata?.name ?? ''; }
-  get labels(): Record<string, string> { return this.node.metadata?.labels ?? {}; }
 
   setNode(node: Node): void {
     this.node = node;
+    this.name = node.metadata?.name ?? '';
+    this.labels = node.metadata?.labels ?? {};
     this.allocatable = resourceFromList(node.status?.allocatable);
     this.indexImages();
     this.generation = nextGeneration();

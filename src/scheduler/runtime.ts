@@ -4,7 +4,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1';
 import {
-  CycleState, MAX_NODE_SCORE, Status, isBind, isFilter, isPermit, isPostFilter, isPreBind, isPreFilter, isPreScore, isReserve, isScore,
+  Code, CycleState, MAX_NODE_SCORE, Status, isBind, isFilter, isPermit, isPostFilter, isPreBind, isPreFilter, isPreScore, isReserve, isScore,
   type BindPlugin, type FilterPlugin, type FrameworkHandle, type NodeScore, type Plugin, type PluginFactory, type PostFilterPlugin,
   type PostFilterResult, type PreBindPlugin, type PreFilterPlugin, type PreFilterResult, type PermitPlugin, type PreScorePlugin,
   type ReservePlugin, type ScorePlugin,
@@ -13,6 +13,7 @@ import type { ExtensionPoint, ResolvedProfile } from './config.js';
 import type { NodeInfo } from './node-info.js';
 
 export class ConfigurationError extends Error {}
+const SUCCESS = Status.success();
 
 export class Framework {
   readonly profileName: string;
@@ -68,12 +69,12 @@ export class Framework {
 
   /** Stops at the first plugin that rejects the node, as upstream. */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-    for (const p of this.filterPlugins) {
-      if (state.skipFilterPlugins.size && state.skipFilterPlugins.has(p.name())) continue;
-      const st = p.filter(state, pod, nodeInfo);
-      if (!st.isSuccess()) return st.withPlugin(p.name());
+    const plugins = state.activeFilterPlugins ??= this.filterPlugins.filter((p) => !state.skipFilterPlugins.has(p.name()));
+    for (let i = 0; i < plugins.length; i++) {
+      const st = plugins[i].filter(state, pod, nodeInfo);
+      if (st.code !== Code.Success) return st.withPlugin(plugins[i].name());
     }
-    return Status.success();
+    return SUCCESS;
   }
 
   async runPostFilterPlugins(state: CycleState, pod: Pod, statuses: Map<string, Status>): Promise<{ result?: PostFilterResult; status: Status }> {

@@ -17,7 +17,7 @@ import { Informer } from '../client/informer.js';
 import { namespaces, nodes, pods, priorityclasses } from '../client/resources.js';
 import { SchedulerCache, DEFAULT_ASSUMED_POD_TTL_MS } from './cache.js';
 import { resolveProfiles, DEFAULT_SCHEDULER_NAME, type KubeSchedulerConfiguration } from './config.js';
-import { CycleState, FitError, Status, type FrameworkHandle, type PluginFactory } from './framework.js';
+import { Code, CycleState, FitError, Status, type FrameworkHandle, type PluginFactory } from './framework.js';
 import { schedulerMetrics, type SchedulerMetrics } from './metrics.js';
 import { PodInfo, podKey, type NodeInfo } from './node-info.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue.js';
@@ -118,7 +118,12 @@ export class Scheduler {
       nodeInfo: (name) => this.cache.nodeInfo(name),
       priorityOf: (pod) => this.priorityOf(pod),
       namespaceLabels: (ns) => this.namespaceLabelMap.get(ns),
+      havePodsWithAffinity: () => this.cache.podsWithAffinity > 0,
+      havePodsWithRequiredAntiAffinity: () => this.cache.podsWithRequiredAntiAffinity > 0,
+      nodesGeneration: () => this.cache.nodesGeneration,
+      changedNodesSince: (seq) => this.cache.changedNodesSince(seq),
       client: this.client,
+      recordEvent: (obj, type, reason, message) => this.recorder.event(obj, type, reason, message),
     };
     for (const profile of resolveProfiles(opts.config)) this.profiles.set(profile.schedulerName, new Framework(profile, registry, handle));
     this.queue.onChange = () => this.updatePendingGauge();
@@ -375,18 +380,24 @@ export class Scheduler {
     if (pre.result?.nodeNames) nodes = [...pre.result.nodeNames].map((n) => this.cache.nodeInfo(n)).filter((n): n is NodeInfo => !!n);
     const want = numFeasibleNodesToFind(fwk.percentageOfNodesToScore, nodes.length);
     const feasible: NodeInfo[] = [];
+    // Rejections are kept in arrays and only turned into a map when the pod fits nowhere.
+    const rejectedNodes: NodeInfo[] = [];
+    const rejections: Status[] = [];
     const n = nodes.length;
     const startIdx = n ? this.nextStartNodeIndex % n : 0;
     let processed = 0;
     for (; processed < n && feasible.length < want; processed++) {
-      const ni = nodes[(startIdx + processed) % n];
+      let idx = startIdx + processed;
+      if (idx >= n) idx -= n;
+      const ni = nodes[idx];
       const st = this.filterWithNominated(fwk, state, pod, ni);
-      if (st.isSuccess()) feasible.push(ni);
-      else if (st.isRejected()) statuses.set(ni.name, st);
+      if (st.code === Code.Success) feasible.push(ni);
+      else if (st.isRejected()) { rejectedNodes.push(ni); rejections.push(st); }
       else throw new Error(`running Filter plugin "${st.plugin}": ${st.message()}`);
     }
     this.nextStartNodeIndex = (startIdx + processed) % Math.max(1, n);
     if (feasible.length === 0) {
+      for (let i = 0; i < rejectedNodes.length; i++) statuses.set(rejectedNodes[i].name, rejections[i]);
       for (const ni of all) if (!statuses.has(ni.name)) statuses.set(ni.name, Status.unschedulableAndUnresolvable("node(s) didn't match Pod's node affinity/selector"));
       throw new FitError(pod, all.length, statuses);
     }
@@ -408,7 +419,7 @@ export class Scheduler {
    * counted as if placed, so the room preemption made is not given away.
    */
   private filterWithNominated(fwk: Framework, state: CycleState, pod: Pod, ni: NodeInfo): Status {
-    const noms = this.nominated.get(ni.name);
+    const noms = this.nominated.size ? this.nominated.get(ni.name) : undefined;
     if (noms && noms.size) {
       const prio = this.priorityOf(pod);
       const key = podKey(pod);

@@ -1,8 +1,16 @@
 import type { ControlLoop } from './control-plane.js';
+import { schedulerLoopWith, type KubeSchedulerConfiguration } from '../scheduler/index.js';
+
+export interface ControlLoopOptions {
+  disableScheduler: boolean;
+  disableControllerManager: boolean;
+  /** From `--scheduler-config`. */
+  schedulerConfig?: KubeSchedulerConfiguration;
+}
 
 /** The leader-elected components every `bosun server` runs, as k3s runs kube-scheduler and kube-controller-manager. */
-export function defaultControlLoops(opts: { disableScheduler: boolean; disableControllerManager: boolean }): ControlLoop[] {
+export function defaultControlLoops(opts: ControlLoopOptions): ControlLoop[] {
   const loops: ControlLoop[] = [];
-  void opts;
+  if (!opts.disableScheduler) loops.push(schedulerLoopWith(opts.schedulerConfig));
   return loops;
 }

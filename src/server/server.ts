@@ -12,6 +12,7 @@ import { formatToken, newSecret, parseToken } from './token.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
+import { loadSchedulerConfiguration } from '../scheduler/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -23,6 +24,8 @@ export interface ServerConfig {
   disableAgent: boolean;
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
+  /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
+  schedulerConfigPath?: string;
   /** Leader-elected components to run; default: the scheduler and the controller-manager. */
   controlLoops?: ControlLoop[];
   leaderElection?: LeaderElectionTimings;
@@ -84,7 +87,11 @@ export class BosunServer {
     await writeFile(this.kubeconfigPath, kubeconfigYaml({ server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem }), { mode: 0o600 });
     log(`bosun: wrote kubeconfig to ${this.kubeconfigPath}`);
     log(`bosun: join token in ${this.tokenPath}`);
-    const loops = config.controlLoops ?? defaultControlLoops({ disableScheduler: config.disableScheduler ?? false, disableControllerManager: config.disableControllerManager ?? false });
+    const loops = config.controlLoops ?? defaultControlLoops({
+      disableScheduler: config.disableScheduler ?? false,
+      disableControllerManager: config.disableControllerManager ?? false,
+      schedulerConfig: config.schedulerConfigPath ? await loadSchedulerConfiguration(config.schedulerConfigPath) : undefined,
+    });
     if (loops.length) {
       // The scheduler and controllers are clients of the API like any other (principle 1).
       const client = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-control-plane' });

@@ -16,10 +16,9 @@ export class ImageLocality implements PreScorePlugin, ScorePlugin {
 
   /** Recounts how many nodes hold each image when the nodes' images changed. */
   preScore(): Status {
-    const nodes = this.handle.nodeInfos();
-    let gen = 0;
-    for (const n of nodes) gen += n.images.size;
+    const gen = this.handle.nodesGeneration();
     if (gen !== this.spreadGeneration) {
+      const nodes = this.handle.nodeInfos();
       this.spread.clear();
       for (const n of nodes) for (const img of n.images.keys()) this.spread.set(img, (this.spread.get(img) ?? 0) + 1);
       this.spreadGeneration = gen;
