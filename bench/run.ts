@@ -2,6 +2,8 @@
 export {};
 const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   apiserver: () => import('./apiserver.js'),
+  controllers: () => import('./controllers.js'),
+  scheduler: () => import('./scheduler.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

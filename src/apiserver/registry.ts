@@ -341,7 +341,11 @@ export class ResourceRegistry {
         }
         // Pending: mark deleting, keep the earlier deadline if it is sooner.
         const deadline = new Date(Date.now() + grace * 1000);
-        if (!nmeta.deletionTimestamp || new Date(nmeta.deletionTimestamp) > deadline) {
+        const sooner = !nmeta.deletionTimestamp || new Date(nmeta.deletionTimestamp) > deadline;
+        const sameFinalizers = finalizers.size === (meta.finalizers?.length ?? 0) && (meta.finalizers ?? []).every((f) => finalizers.has(f));
+        // A repeated DELETE that changes nothing writes nothing, as upstream (else retrying clients loop on their own writes).
+        if (meta.deletionTimestamp && !sooner && sameFinalizers) return { object: current, deleted: false };
+        if (sooner) {
           nmeta.deletionTimestamp = nowTimestamp(deadline);
           nmeta.deletionGracePeriodSeconds = grace;
         }

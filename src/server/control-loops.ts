@@ -1,5 +1,6 @@
 import type { ControlLoop } from './control-plane.js';
 import { schedulerLoopWith, type KubeSchedulerConfiguration } from '../scheduler/index.js';
+import { controllerManagerLoop } from '../controllers/index.js';
 
 export interface ControlLoopOptions {
   disableScheduler: boolean;
@@ -12,5 +13,6 @@ export interface ControlLoopOptions {
 export function defaultControlLoops(opts: ControlLoopOptions): ControlLoop[] {
   const loops: ControlLoop[] = [];
   if (!opts.disableScheduler) loops.push(schedulerLoopWith(opts.schedulerConfig));
+  if (!opts.disableControllerManager) loops.push(controllerManagerLoop);
   return loops;
 }

@@ -40,7 +40,13 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     disableAgent: true,
     controlLoops: opts.controlLoops ?? [],
   }, () => {});
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await server.stop().catch(() => {});
+    if (!opts.dataDir && !opts.keepDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const url = `https://127.0.0.1:${server.apiserver!.port}`;
   const cacheDir = join(dataDir, 'kubectl-cache');
   return {

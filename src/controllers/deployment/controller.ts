@@ -2,20 +2,22 @@ import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } fr
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { OwnerReference } from 'kubernetes-types/meta/v1';
 import { labelSelectorFromObject, type Selector } from '../../api/labels.js';
-import { nowTimestamp } from '../../api/meta.js';
 import {
   EventRecorder, WorkQueue, deployments, isAlreadyExists, isConflict, isNotFound, keyOf, pods, replicasets,
   type Client, type InformerFactory, type Lister,
 } from '../../client/index.js';
-import { controllerRefOf, isPodTerminated } from '../util/pods.js';
+import { POD_CONTROLLER_INDEX, controllerRefOf, ensurePodControllerIndex, isPodTerminated } from '../util/pods.js';
 import { stableStringify } from '../util/stable-json.js';
 import { computeHash } from './hash.js';
+import { availableOf, newRSNewReplicas, replicaSetFraction } from './sizing.js';
+import { calculateStatus, cond, deploymentComplete, deploymentProgressing, deploymentTimedOut, hasProgressDeadline, upsert } from './status.js';
 import {
-  DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION, FOUND_NEW_RS, MAX_REPLICAS_ANNOTATION, MIN_AVAILABLE, MIN_UNAVAILABLE,
+  DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION, FOUND_NEW_RS, MAX_REPLICAS_ANNOTATION,
   NEW_RS_AVAILABLE, NEW_RS_CREATED, PAUSED, RESUMED, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, RS_UPDATED, TIMED_OUT,
   byCreation, copiedAnnotations, equalIgnoreHash, getDeploymentCondition, isRollingUpdate, maxSurge, maxUnavailable, replicasOf,
-  resolveFenceposts, revisionOf,
+  revisionOf,
 } from './util.js';
+import { syncErrorLogger } from '../util/errors.js';
 
 export interface DeploymentControllerOptions {
   workers?: number;
@@ -41,15 +43,18 @@ export class DeploymentController {
   private readonly pods: Lister<Pod>;
   private readonly recorder: EventRecorder;
   private readonly workers: number;
+  /** The resourceVersion of this controller's last write to each deployment. */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly client: Client, informers: InformerFactory, opts: DeploymentControllerOptions = {}) {
     this.workers = opts.workers ?? 5;
     const log = opts.log ?? ((m: string) => console.error(m));
-    this.queue = new WorkQueue<string>({ name: 'deployment', onError: (key, err) => log(`deployment-controller: sync ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new WorkQueue<string>({ name: 'deployment', onError: syncErrorLogger('deployment-controller', log) });
     this.recorder = new EventRecorder(client, 'deployment-controller');
     const dInformer = informers.for(deployments);
     const rsInformer = informers.for(replicasets);
     const podInformer = informers.for(pods);
+    ensurePodControllerIndex(podInformer);
     this.deployments = dInformer.lister();
     this.sets = rsInformer.lister();
     this.pods = podInformer.lister();
@@ -98,7 +103,12 @@ export class DeploymentController {
 
   async sync(key: string): Promise<void> {
     const cached = this.deployments.get(key);
-    if (!cached) return;
+    if (!cached) { this.written.delete(key); return; }
+    // Our own last write has not reached the cache yet: acting now would only
+    // meet a 409. Its watch event queues this key again. (bosun's
+    // resourceVersions are store revisions, so they order.)
+    const mine = this.written.get(key);
+    if (mine && Number(cached.metadata?.resourceVersion) < Number(mine)) return;
     const d = structuredClone(cached);
     const state: SyncState = { d, conditions: [...(d.status?.conditions ?? [])] };
     const selector = selectorOf(d);
@@ -236,7 +246,7 @@ export class DeploymentController {
       await this.client.updateStatus(deployments, { ...d, status });
       throw new Error(`hash collision for replica set "${name}": collisionCount is now ${status.collisionCount}`);
     }
-    if (newReplicas > 0) this.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${newReplicas}`);
+    if (newReplicas > 0) this.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} to ${newReplicas}`);
     if (hasProgressDeadline(d)) this.setCond(state, cond('Progressing', 'True', NEW_RS_CREATED, `Created new replica set "${name}"`));
     return created;
   }
@@ -245,6 +255,7 @@ export class DeploymentController {
     const { d } = state;
     if (d.metadata?.annotations?.[REVISION_ANNOTATION] === revision) return;
     const updated = await this.client.patch(deployments, d.metadata?.namespace, d.metadata!.name!, { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } }, 'merge-patch');
+    if (updated.metadata?.resourceVersion) this.written.set(keyOf(d), updated.metadata.resourceVersion);
     // The status write at the end compares-and-swaps on this newer version.
     d.metadata = { ...d.metadata, annotations: { ...(d.metadata?.annotations ?? {}), [REVISION_ANNOTATION]: revision }, resourceVersion: updated.metadata?.resourceVersion };
   }
@@ -256,7 +267,7 @@ export class DeploymentController {
     const all = newRS ? [...oldRSs, newRS] : oldRSs;
     if (newRS && await this.reconcileNewReplicaSet(state, all, newRS)) { await this.syncRolloutStatus(state, all, newRS); return; }
     if (await this.reconcileOldReplicaSets(state, all, oldRSs, newRS)) { await this.syncRolloutStatus(state, all, newRS); return; }
-    if (deploymentComplete(state.d, calculateStatus(state, all, newRS))) await this.cleanup(state.d, oldRSs);
+    if (deploymentComplete(state.d, calculateStatus(state.d, state.conditions, all, newRS))) await this.cleanup(state.d, oldRSs);
     await this.syncRolloutStatus(state, all, newRS);
   }
 
@@ -280,7 +291,7 @@ export class DeploymentController {
       newRS = await this.scaleReplicaSet(state, newRS, replicasOf(d), d);
       all = [...oldRSs, newRS];
     }
-    if (deploymentComplete(d, calculateStatus(state, all, newRS))) await this.cleanup(d, oldRSs);
+    if (deploymentComplete(d, calculateStatus(state.d, state.conditions, all, newRS))) await this.cleanup(d, oldRSs);
     await this.syncRolloutStatus(state, all, newRS);
   }
 
@@ -288,8 +299,7 @@ export class DeploymentController {
   private oldPodsRunning(oldRSs: ReplicaSet[]): boolean {
     for (const rs of oldRSs) {
       if ((rs.status?.replicas ?? 0) > 0) return true;
-      const uid = rs.metadata?.uid;
-      const left = this.pods.list(rs.metadata?.namespace).some((p) => controllerRefOf(p)?.uid === uid && !isPodTerminated(p));
+      const left = this.pods.byIndex(POD_CONTROLLER_INDEX, rs.metadata?.uid ?? '').some((p) => !isPodTerminated(p));
       if (left) return true;
     }
     return false;
@@ -439,7 +449,7 @@ export class DeploymentController {
     const updated = await this.client.update(replicasets, next);
     if (from !== size) {
       const verb = size > from ? 'up' : 'down';
-      this.recorder.event(state.d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata?.name} from ${from} to ${size}`);
+      this.recorder.event(state.d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata?.name} to ${size} from ${from}`);
     }
     return updated;
   }
@@ -490,13 +500,13 @@ export class DeploymentController {
   }
 
   private async syncDeploymentStatus(state: SyncState, all: ReplicaSet[], newRS: ReplicaSet | undefined): Promise<void> {
-    await this.writeStatus(state, calculateStatus(state, all, newRS));
+    await this.writeStatus(state, calculateStatus(state.d, state.conditions, all, newRS));
   }
 
   /** syncRolloutStatus: the Progressing condition, the deadline, and the wake-up for it. */
   private async syncRolloutStatus(state: SyncState, all: ReplicaSet[], newRS: ReplicaSet | undefined): Promise<void> {
     const { d } = state;
-    const status = calculateStatus(state, all, newRS);
+    const status = calculateStatus(state.d, state.conditions, all, newRS);
     if (!hasProgressDeadline(d)) {
       status.conditions = (status.conditions ?? []).filter((c) => c.type !== 'Progressing');
     } else {
@@ -535,7 +545,8 @@ export class DeploymentController {
     const { d } = state;
     if (stableStringify(status) === stableStringify(d.status ?? {})) return;
     try {
-      await this.client.updateStatus(deployments, { ...d, status });
+      const written = await this.client.updateStatus(deployments, { ...d, status });
+      if (written.metadata?.resourceVersion) this.written.set(keyOf(d), written.metadata.resourceVersion);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -551,111 +562,5 @@ function selectorOf(d: Deployment): Selector {
 
 function ownerRefOf(d: Deployment): OwnerReference {
   return { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata!.name!, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true };
-}
-
-function cond(type: string, status: string, reason: string, message: string): DeploymentCondition {
-  const now = nowTimestamp();
-  return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
-}
-
-/** SetDeploymentCondition: same status and reason change nothing; same status keeps the transition time. */
-function upsert(conds: DeploymentCondition[], c: DeploymentCondition): DeploymentCondition[] {
-  const old = conds.find((x) => x.type === c.type);
-  if (old && old.status === c.status && old.reason === c.reason) return conds;
-  const next = old && old.status === c.status ? { ...c, lastTransitionTime: old.lastTransitionTime } : c;
-  return [...conds.filter((x) => x.type !== c.type), next];
-}
-
-const hasProgressDeadline = (d: Deployment): boolean => {
-  const s = d.spec?.progressDeadlineSeconds;
-  return s !== undefined && s !== 2147483647;
-};
-
-/**
- * What an RS may count as available: its status can lag behind a scale-down
- * it was just given, so never more than its size — the rolling update must
- * not take availability it only remembers.
- */
-const availableOf = (rs: ReplicaSet): number => Math.min(rs.spec?.replicas ?? 0, rs.status?.availableReplicas ?? 0);
-
-/** The pods an RS may have: its size, or more while its status still counts pods it is deleting. */
-const podsOf = (rs: ReplicaSet): number => Math.max(rs.spec?.replicas ?? 0, rs.status?.replicas ?? 0);
-
-/**
- * NewRSNewReplicas for RollingUpdate: grow the new RS as far as maxSurge
- * allows. Counts pods that old ReplicaSets have not removed yet, so the
- * surge is never exceeded while their deletions are in flight.
- */
-function newRSNewReplicas(d: Deployment, others: ReplicaSet[], newRS: ReplicaSet | undefined): number {
-  const want = replicasOf(d);
-  const { maxSurge: surge } = resolveFenceposts(d);
-  const current = others.reduce((n, rs) => n + podsOf(rs), 0) + (newRS ? podsOf(newRS) : 0);
-  const have = newRS?.spec?.replicas ?? 0;
-  const maxTotal = want + surge;
-  if (current >= maxTotal) return have;
-  const up = Math.min(maxTotal - current, want - have);
-  return have + Math.max(0, up);
-}
-
-/** getReplicaSetFraction: how much of a size change this RS takes, by its share of the size it was made for. */
-function replicaSetFraction(rs: ReplicaSet, d: Deployment, surge: number): number {
-  const want = replicasOf(d);
-  const size = rs.spec?.replicas ?? 0;
-  if (want === 0) return -size;
-  const deploymentReplicas = want + surge;
-  const annotated = Number(rs.metadata?.annotations?.[MAX_REPLICAS_ANNOTATION]);
-  const sizedFor = Number.isInteger(annotated) && annotated > 0 ? annotated : (d.status?.replicas ?? size);
-  if (sizedFor <= 0) return 0;
-  const newSize = Math.round((size * deploymentReplicas) / sizedFor);
-  return newSize - size;
-}
-
-function calculateStatus(state: SyncState, all: ReplicaSet[], newRS: ReplicaSet | undefined): DeploymentStatus {
-  const { d } = state;
-  const sum = (f: (rs: ReplicaSet) => number) => all.reduce((n, rs) => n + f(rs), 0);
-  const available = sum((rs) => rs.status?.availableReplicas ?? 0);
-  const total = sum((rs) => rs.spec?.replicas ?? 0);
-  const status: DeploymentStatus = {
-    observedGeneration: d.metadata?.generation,
-    replicas: sum((rs) => rs.status?.replicas ?? 0),
-    updatedReplicas: newRS?.status?.replicas ?? 0,
-    readyReplicas: sum((rs) => rs.status?.readyReplicas ?? 0),
-    availableReplicas: available,
-    unavailableReplicas: Math.max(0, total - available),
-    ...(d.status?.collisionCount !== undefined ? { collisionCount: d.status.collisionCount } : {}),
-  };
-  let conditions = [...state.conditions];
-  if (available >= replicasOf(d) - maxUnavailable(d)) conditions = upsert(conditions, cond('Available', 'True', MIN_AVAILABLE, 'Deployment has minimum availability.'));
-  else conditions = upsert(conditions, cond('Available', 'False', MIN_UNAVAILABLE, 'Deployment does not have minimum availability.'));
-  // Upstream lists Available before Progressing; kubectl shows them in this order.
-  conditions.sort((a, b) => order(a.type) - order(b.type));
-  status.conditions = conditions;
-  return status;
-}
-
-const order = (type: string): number => (type === 'Available' ? 0 : type === 'Progressing' ? 1 : 2);
-
-function deploymentComplete(d: Deployment, s: DeploymentStatus): boolean {
-  const want = replicasOf(d);
-  return (s.updatedReplicas ?? 0) === want && (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) === want
-    && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-}
-
-function deploymentProgressing(d: Deployment, s: DeploymentStatus): boolean {
-  const old = d.status ?? {};
-  const oldOld = (old.replicas ?? 0) - (old.updatedReplicas ?? 0);
-  const newOld = (s.replicas ?? 0) - (s.updatedReplicas ?? 0);
-  return (s.updatedReplicas ?? 0) > (old.updatedReplicas ?? 0) || newOld < oldOld
-    || (s.readyReplicas ?? 0) > (old.readyReplicas ?? 0) || (s.availableReplicas ?? 0) > (old.availableReplicas ?? 0);
-}
-
-function deploymentTimedOut(d: Deployment, s: DeploymentStatus): boolean {
-  if (!hasProgressDeadline(d)) return false;
-  const c = getDeploymentCondition({ status: s }, 'Progressing');
-  if (!c) return false;
-  if (c.reason === NEW_RS_AVAILABLE) return false;
-  if (c.reason === TIMED_OUT) return true;
-  const from = Date.parse(c.lastUpdateTime ?? '');
-  return Number.isFinite(from) && from + d.spec!.progressDeadlineSeconds! * 1000 < Date.now();
 }
 

@@ -4,6 +4,7 @@ import {
   nodes, pods, replicasets, replicationcontrollers, secrets, serviceaccounts, services, splitKey,
   type Client, type InformerFactory, type KubeObject, type Lister, type ResourceDescriptor,
 } from '../../client/index.js';
+import { syncErrorLogger } from '../util/errors.js';
 
 /** The kinds the collector watches: every kind bosun serves that owns or is owned in practice. */
 export const MONITORED_RESOURCES: ResourceDescriptor<KubeObject>[] = [
@@ -42,7 +43,7 @@ export class GarbageCollector {
   constructor(private readonly client: Client, informers: InformerFactory, opts: GarbageCollectorOptions = {}) {
     this.workers = opts.workers ?? 5;
     const log = opts.log ?? ((m: string) => console.error(m));
-    this.queue = new WorkQueue<string>({ name: 'garbage-collector', onError: (id, err) => log(`garbage-collector: ${id}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new WorkQueue<string>({ name: 'garbage-collector', onError: syncErrorLogger('garbage-collector', log) });
     for (const res of MONITORED_RESOURCES) {
       const informer = informers.for(res);
       this.listers.set(`${res.resource}.${res.group}`, { res, lister: informer.lister() });

@@ -9,10 +9,12 @@ import { Expectations } from '../util/expectations.js';
 import { slowStartBatch } from '../util/slow-start.js';
 import { setCondition, removeCondition, type Condition } from '../util/conditions.js';
 import {
-  colocationRank, compareForDeletion, controllerRefOf, isPodActive, isPodAvailable, isPodReady, msUntilAvailable,
+  POD_CONTROLLER_INDEX, colocationRank, compareForDeletion, controllerRefOf, ensurePodControllerIndex, isPodActive, isPodAvailable,
+  isPodReady, msUntilAvailable,
 } from '../util/pods.js';
 import { stableStringify } from '../util/stable-json.js';
 import type { ReplicaKind, ReplicaStatus } from './kinds.js';
+import { syncErrorLogger } from '../util/errors.js';
 
 export interface ReplicaSetControllerOptions {
   /** upstream's BurstReplicas: the most pods one sync creates or deletes. */
@@ -41,10 +43,11 @@ export class ReplicaSetController<T extends ReplicaSet | ReplicationController> 
     this.burst = opts.burstReplicas ?? 500;
     this.workers = opts.workers ?? 5;
     const log = opts.log ?? ((m: string) => console.error(m));
-    this.queue = new WorkQueue<string>({ name: kind.component, onError: (key, err) => log(`${kind.component}: sync ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    this.queue = new WorkQueue<string>({ name: kind.component, onError: syncErrorLogger(kind.component, log) });
     this.recorder = new EventRecorder(client, kind.component);
     const setInformer = informers.for(kind.res);
     const podInformer = informers.for(pods);
+    ensurePodControllerIndex(podInformer);
     this.sets = setInformer.lister();
     this.pods = podInformer.lister();
 
@@ -111,7 +114,11 @@ export class ReplicaSetController<T extends ReplicaSet | ReplicationController> 
     if (!set) { this.expectations.forget(key); return; }
     const selector = this.kind.selector(set);
     const { namespace } = splitKey(key);
-    const allPods = this.pods.list(namespace).filter(isPodActiveOrOwned);
+    // Ours and the namespace's orphans: nothing else can be claimed.
+    const allPods = [
+      ...this.pods.byIndex(POD_CONTROLLER_INDEX, set.metadata?.uid ?? ''),
+      ...this.pods.byIndex(POD_CONTROLLER_INDEX, `orphan:${namespace ?? ''}`).filter(isPodActive),
+    ];
     const owned = await this.claimPods(set, allPods, selector);
     const active = owned.filter(isPodActive);
 
@@ -281,9 +288,6 @@ export class ReplicaSetController<T extends ReplicaSet | ReplicationController> 
     return soonest === undefined ? undefined : soonest + 50;
   }
 }
-
-/** Terminated pods of ours still count for releasing, but never as replicas; foreign terminated ones are ignored. */
-const isPodActiveOrOwned = (pod: Pod): boolean => isPodActive(pod) || controllerRefOf(pod) !== undefined;
 
 function sameStatus(a: ReplicaStatus, b: ReplicaStatus): boolean {
   return a.replicas === b.replicas

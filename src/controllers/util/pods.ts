@@ -74,3 +74,17 @@ export function colocationRank(pods: Pod[]): (p: Pod) => number {
   for (const p of pods) if (p.spec?.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
   return (p) => (p.spec?.nodeName ? perNode.get(p.spec.nodeName) ?? 0 : 0);
 }
+
+/** A pods index shared by the controllers: controller uid, or `orphan:<namespace>` for pods without a controller. */
+export const POD_CONTROLLER_INDEX = 'bosun.controllers/controller-uid';
+
+export const podControllerIndexValue = (pod: Pod): string => controllerRefOf(pod)?.uid ?? `orphan:${pod.metadata?.namespace ?? ''}`;
+
+/** Adds the index once to a shared informer; later callers find it there. */
+export function ensurePodControllerIndex(informer: { addIndex(name: string, fn: (p: Pod) => string[]): unknown }): void {
+  try {
+    informer.addIndex(POD_CONTROLLER_INDEX, (p) => [podControllerIndexValue(p)]);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.includes('already exists')) throw err;
+  }
+}
