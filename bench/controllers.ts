@@ -90,7 +90,7 @@ export async function main(args: string[]): Promise<void> {
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
 
   const dataDir = await mkdtemp(join(tmpdir(), 'bosun-bench-controllers-'));
-  const server = await spawnServer(dataDir, await freePort(), [], { compiled: true });
+  const server = await spawnServer(dataDir, await freePort(), ['--disable-scheduler', '--disable-controller-manager'], { compiled: true });
   const kubeletProc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), 'controllers', '--as-fake-kubelet', server.kubeconfig, '--fake-kubelet-workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const abort = new AbortController();
   let managerRun: Promise<void> | undefined;

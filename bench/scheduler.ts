@@ -89,7 +89,7 @@ function algorithmOnly(workload: Workload, o: { nodes: number; placed: number; p
 
 async function runWorkload(workload: Workload, o: { nodes: number; placed: number; pods: number; events: boolean }): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bosun-bench-sched-'));
-  const server = await spawnServer(dataDir, await freePort(), [], { compiled: true });
+  const server = await spawnServer(dataDir, await freePort(), ['--disable-scheduler', '--disable-controller-manager'], { compiled: true });
   const client = await Client.fromKubeconfig(server.kubeconfig, { qps: 0 });
   const ac = new AbortController();
   try {
