@@ -37,6 +37,9 @@ export interface ListResult {
 export interface WriteOptions { dryRun: boolean }
 export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
 
+/** A mutating admission step on create (e.g. DefaultTolerationSeconds), after defaulting and before validation. */
+export type MutatingAdmission = (obj: KubeObject) => void;
+
 /** Checks that a namespace can take new objects: exists and is not terminating. */
 export type NamespaceGate = (namespace: string) => Promise<void>;
 
@@ -73,6 +76,7 @@ export class ResourceRegistry {
     readonly cache: ResourceCache,
     readonly strategy: Strategy,
     private readonly namespaceGate: NamespaceGate,
+    private readonly admission: MutatingAdmission[] = [],
   ) {
     this.prefix = resourcePrefix(def);
     this.groupResource = { group: def.group, resource: def.resource };
@@ -199,6 +203,7 @@ export class ResourceRegistry {
     dropEmptyMetadata(meta);
     this.strategy.defaults?.(obj);
     this.strategy.prepareForCreate?.(obj);
+    for (const admit of this.admission) admit(obj);
     const errors = this.strategy.validate?.(obj) ?? [];
     if (errors.length) throw this.validationError(obj, errors);
     if (this.def.namespaced) await this.namespaceGate(meta.namespace!);

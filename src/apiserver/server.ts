@@ -16,6 +16,7 @@ import { ApiServerMetrics } from './metrics.js';
 import { writeJson, writeStatusError } from './http.js';
 import { servedOpenapiV2, servedOpenapiV3Document, servedOpenapiV3Index, type ServedDocument } from './openapi/documents.js';
 import { BOSUN_VERSION, versionInfo } from '../version.js';
+import { defaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSecondsOptions } from './admission/default-toleration-seconds.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   authenticator: Authenticator;
   /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
   advertiseAddress?: string;
+  /** DefaultTolerationSeconds admission for pods. */
+  defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
 }
 
 /** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
@@ -51,7 +54,8 @@ export class ApiServer {
       const key = `${def.group}/${def.resource}`;
       if (this.registries.has(key)) continue;
       const storageDef = RESOURCES.find((d) => d.group === def.group && d.resource === def.resource && d.version === (def.storageVersion ?? def.version)) ?? def;
-      this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns)));
+      const admission = def.group === '' && def.resource === 'pods' ? [defaultTolerationSeconds(options.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS)] : [];
+      this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns), admission));
     }
     this.handler = new ResourceHandler((g, r) => this.registries.get(`${g}/${r}`), () => options.store.currentRevision());
     this.discovery = new Discovery(() => this.address());

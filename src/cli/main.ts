@@ -23,7 +23,17 @@ Server flags (k3s names):
   --disable-scheduler         do not run the scheduler in this server
   --disable-controller-manager  do not run the controllers in this server
   --scheduler-config FILE     a KubeSchedulerConfiguration (profiles, plugins, weights)
+  --default-not-ready-toleration-seconds N    (300) added to pods without a not-ready NoExecute toleration
+  --default-unreachable-toleration-seconds N  (300) added to pods without an unreachable NoExecute toleration
 `;
+
+/** A whole number of seconds from a flag (`300` or `300s`). */
+function seconds(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${flag}: ${value}`);
+  return n;
+}
 
 async function server(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -39,6 +49,8 @@ async function server(argv: string[]): Promise<void> {
       'disable-scheduler': { type: 'boolean' },
       'disable-controller-manager': { type: 'boolean' },
       'scheduler-config': { type: 'string' },
+      'default-not-ready-toleration-seconds': { type: 'string' },
+      'default-unreachable-toleration-seconds': { type: 'string' },
     },
     strict: true,
   });
@@ -55,6 +67,10 @@ async function server(argv: string[]): Promise<void> {
     disableScheduler: values['disable-scheduler'] ?? false,
     disableControllerManager: values['disable-controller-manager'] ?? false,
     schedulerConfigPath: values['scheduler-config'],
+    defaultTolerationSeconds: {
+      notReadySeconds: seconds(values['default-not-ready-toleration-seconds'], 300, '--default-not-ready-toleration-seconds'),
+      unreachableSeconds: seconds(values['default-unreachable-toleration-seconds'], 300, '--default-unreachable-toleration-seconds'),
+    },
   });
   let stopping = false;
   const shutdown = (signal: string) => {

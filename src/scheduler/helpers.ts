@@ -1,21 +1,8 @@
 /** Helpers shared by several plugins: tolerations, node selector terms, affinity term matching. */
-import type { Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm, Taint, Toleration } from 'kubernetes-types/core/v1';
+import type { Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinityTerm } from 'kubernetes-types/core/v1';
 import { labelSelectorFromObject, type Selector } from '../api/labels.js';
 
-/** Upstream's Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists': return true;
-    case 'Equal': case '': return (t.value ?? '') === (taint.value ?? '');
-    default: return false;
-  }
-}
-
-export const tolerates = (tolerations: readonly Toleration[] | undefined, taint: Taint): boolean =>
-  (tolerations ?? []).some((t) => toleratesTaint(t, taint));
+export { toleratesTaint, tolerates } from '../api/taints.js';
 
 function requirementMatches(r: NodeSelectorRequirement, labels: Record<string, string>): boolean {
   const has = Object.hasOwn(labels, r.key);

@@ -13,6 +13,7 @@ import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
 import { loadSchedulerConfiguration } from '../scheduler/index.js';
+import type { DefaultTolerationSecondsOptions } from '../apiserver/admission/default-toleration-seconds.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface ServerConfig {
   disableAgent: boolean;
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
+  /** `--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds` (300 each). */
+  defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
   schedulerConfigPath?: string;
   /** Leader-elected components to run; default: the scheduler and the controller-manager. */
@@ -78,6 +81,7 @@ export class BosunServer {
       port: config.httpsListenPort,
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.ca.certPem },
       authenticator,
+      defaultTolerationSeconds: config.defaultTolerationSeconds,
     });
     await this.apiserver.start((m) => log(`bosun: ${m}`));
     const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
