@@ -11,6 +11,7 @@ const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: str
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   binding: { kind: 'Binding', group: '', version: 'v1', verbs: ['create'] },
   finalize: { kind: '', verbs: ['update'] },
+  eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
 };
 
 function apiResources(group: string, version: string): APIResource[] {
@@ -26,8 +27,8 @@ function apiResources(group: string, version: string): APIResource[] {
       const s = SUBRESOURCES[sub];
       out.push({
         name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: s.kind || r.kind, verbs: s.verbs,
-        ...(s.group !== undefined && s.group !== r.group ? { group: s.group } : {}),
-        ...(s.version !== undefined && s.version !== r.version ? { version: s.version } : {}),
+        // Upstream names the group version of a subresource served in another group (kubectl drain looks for it).
+        ...(s.group !== undefined && s.version !== undefined && (s.group !== r.group || s.version !== r.version) ? { group: s.group, version: s.version } : {}),
       });
     }
   }

@@ -54,6 +54,9 @@ export function writeJson(res: ServerResponse, code: number, body: unknown, cont
 
 export function writeStatusError(res: ServerResponse, err: StatusError): void {
   if (res.headersSent) { res.destroy(); return; }
+  // As upstream's ErrorNegotiated: clients (client-go) wait this long before trying again.
+  const retryAfter = err.details?.retryAfterSeconds;
+  if (retryAfter !== undefined && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
   writeJson(res, err.code, err.toStatus());
 }
 

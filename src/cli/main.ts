@@ -25,6 +25,7 @@ Server flags (k3s names):
   --scheduler-config FILE     a KubeSchedulerConfiguration (profiles, plugins, weights)
   --default-not-ready-toleration-seconds N    (300) added to pods without a not-ready NoExecute toleration
   --default-unreachable-toleration-seconds N  (300) added to pods without an unreachable NoExecute toleration
+  --node-monitor-grace-period 40s  a node silent this long turns Ready=Unknown and is tainted
 `;
 
 /** A whole number of seconds from a flag (`300` or `300s`). */
@@ -51,6 +52,7 @@ async function server(argv: string[]): Promise<void> {
       'scheduler-config': { type: 'string' },
       'default-not-ready-toleration-seconds': { type: 'string' },
       'default-unreachable-toleration-seconds': { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
     },
     strict: true,
   });
@@ -67,6 +69,8 @@ async function server(argv: string[]): Promise<void> {
     disableScheduler: values['disable-scheduler'] ?? false,
     disableControllerManager: values['disable-controller-manager'] ?? false,
     schedulerConfigPath: values['scheduler-config'],
+    nodeMonitorGracePeriodMs: values['node-monitor-grace-period'] === undefined ? undefined
+      : seconds(values['node-monitor-grace-period'], 40, '--node-monitor-grace-period') * 1000,
     defaultTolerationSeconds: {
       notReadySeconds: seconds(values['default-not-ready-toleration-seconds'], 300, '--default-not-ready-toleration-seconds'),
       unreachableSeconds: seconds(values['default-unreachable-toleration-seconds'], 300, '--default-unreachable-toleration-seconds'),

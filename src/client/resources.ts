@@ -7,6 +7,7 @@ import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 
 /** What every API object has; the typed objects of `kubernetes-types` all fit it. */
 export interface KubeObject {
@@ -55,6 +56,7 @@ export const horizontalpodautoscalers = resource<HorizontalPodAutoscaler>({ grou
 export const endpointslices = resource<EndpointSlice>({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true });
 export const leases = resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true });
 export const priorityclasses = resource<PriorityClass>({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false });
+export const poddisruptionbudgets = resource<PodDisruptionBudget>({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true });
 
 /** The cache key client-go uses: `namespace/name`, or `name` for cluster-scoped objects. */
 export function keyOf(obj: KubeObject): string {

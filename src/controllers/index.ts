@@ -2,14 +2,16 @@ import { setMaxListeners } from 'node:events';
 import { InformerFactory, type Client } from '../client/index.js';
 import type { ControlLoop } from '../server/control-plane.js';
 import { DeploymentController } from './deployment/controller.js';
+import { DisruptionController } from './disruption/controller.js';
 import { GarbageCollector } from './garbage-collector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle/controller.js';
 import { PodGC, type PodGCOptions } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { replicaSetKind, replicationControllerKind } from './replicaset/kinds.js';
 
-export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc';
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc'];
+export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption';
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption'];
 
 export interface ControllerManagerOptions {
   /** Which controllers run (upstream's --controllers); all by default. */
@@ -20,6 +22,8 @@ export interface ControllerManagerOptions {
   podGC?: PodGCOptions;
   /** How often the namespace controller looks again at content still terminating. */
   namespaceRecheckMs?: number;
+  /** The node lifecycle controller's flags (--node-monitor-grace-period, --node-eviction-rate…). */
+  nodeLifecycle?: NodeLifecycleOptions;
   log?: (m: string) => void;
 }
 
@@ -45,6 +49,8 @@ export class ControllerManager {
     if (enabled.has('garbagecollector')) { const c = new GarbageCollector(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     if (enabled.has('namespace')) { const c = new NamespaceController(this.client, informers, { workers, log, recheckMs: this.opts.namespaceRecheckMs }); runs.push((s) => c.run(s)); }
     if (enabled.has('podgc')) { const c = new PodGC(this.client, informers, { log, ...this.opts.podGC }); runs.push((s) => c.run(s)); }
+    if (enabled.has('nodelifecycle')) { const c = new NodeLifecycleController(this.client, informers, { log, ...this.opts.nodeLifecycle }); runs.push((s) => c.run(s)); }
+    if (enabled.has('disruption')) { const c = new DisruptionController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     informers.start(signal);
     try {
       await informers.waitForSync(signal);
@@ -61,8 +67,13 @@ export class ControllerManager {
  * throttled at client-go's default 5 QPS: a 100-replica ReplicaSet alone
  * needs 100 creates.
  */
-export const controllerManagerLoop: ControlLoop = {
-  name: 'controller-manager',
-  leaseName: 'bosun-controller-manager',
-  run: (ctx) => new ControllerManager(ctx.client, { log: ctx.log }).run(ctx.signal),
-};
+export function controllerManagerLoopWith(opts: Omit<ControllerManagerOptions, 'log'> = {}): ControlLoop {
+  return {
+    name: 'controller-manager',
+    leaseName: 'bosun-controller-manager',
+    run: (ctx) => new ControllerManager(ctx.client, { ...opts, log: ctx.log }).run(ctx.signal),
+  };
+}
+
+/** With upstream's defaults. */
+export const controllerManagerLoop: ControlLoop = controllerManagerLoopWith();

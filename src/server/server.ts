@@ -27,6 +27,8 @@ export interface ServerConfig {
   disableControllerManager?: boolean;
   /** `--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds` (300 each). */
   defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
+  /** `--node-monitor-grace-period`: a node silent this long turns Ready=Unknown (40 s). */
+  nodeMonitorGracePeriodMs?: number;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
   schedulerConfigPath?: string;
   /** Leader-elected components to run; default: the scheduler and the controller-manager. */
@@ -95,6 +97,7 @@ export class BosunServer {
       disableScheduler: config.disableScheduler ?? false,
       disableControllerManager: config.disableControllerManager ?? false,
       schedulerConfig: config.schedulerConfigPath ? await loadSchedulerConfiguration(config.schedulerConfigPath) : undefined,
+      controllerManager: config.nodeMonitorGracePeriodMs === undefined ? {} : { nodeLifecycle: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } },
     });
     if (loops.length) {
       // The scheduler and controllers are clients of the API like any other (principle 1).

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeleteOptions, Status } from 'kubernetes-types/meta/v1';
 import type { Scale } from 'kubernetes-types/autoscaling/v1';
 import type { Binding, Pod, PodCondition } from 'kubernetes-types/core/v1';
+import type { Eviction } from 'kubernetes-types/policy/v1';
 import {
   StatusError, badRequest, conflict, methodNotAllowed, pathNotFound,
 } from '../../api/status.js';
@@ -19,6 +20,7 @@ import { applyPatch, patchTypeOf, APPLY_PATCH } from '../patch/index.js';
 import { unknownFields, pruneUnknownFields, strictDecodingError } from '../openapi/field-validation.js';
 import { schemaLookup } from '../openapi/schemas.js';
 import { serveWatch } from './watch.js';
+import { evictPod } from './eviction.js';
 import { convertFromStorage, convertToStorage } from '../conversion/index.js';
 
 /** Looks up the registry that stores a group-resource. */
@@ -301,7 +303,18 @@ export class ResourceHandler {
     }
     if (sub === 'scale') return this.scale(ctx);
     if (sub === 'binding' && ctx.info.verb === 'create') return this.bind(ctx);
+    if (sub === 'eviction' && ctx.info.verb === 'create') return this.evict(ctx);
     throw methodNotAllowed();
+  }
+
+  /** pods/eviction: a delete that honours the pod's PodDisruptionBudget (see eviction.ts). */
+  private async evict(ctx: Ctx): Promise<void> {
+    const eviction = await this.readObject(ctx, { kind: 'Eviction', apiVersion: 'policy/v1' }) as unknown as Eviction;
+    const { code, status } = await evictPod({
+      pods: ctx.registry, pdbs: this.registries('policy', 'poddisruptionbudgets'),
+      namespace: ctx.info.namespace!, name: ctx.info.name!, eviction, dryRun: ctx.dryRun,
+    });
+    writeJson(ctx.res, code, status);
   }
 
   private toScale(ctx: Ctx, obj: KubeObject): Scale {

@@ -24,6 +24,7 @@ const WATCH_EVENT = `${META}WatchEvent`;
 const PATCH = `${META}Patch`;
 const SCALE = 'io.k8s.api.autoscaling.v1.Scale';
 const BINDING = 'io.k8s.api.core.v1.Binding';
+const EVICTION = 'io.k8s.api.policy.v1.Eviction';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -282,6 +283,16 @@ function pathsForResource(def: ResourceDefinition): PathSpec[] {
           description: `create binding of ${article(K)} ${K}`, gvk: { group: '', version: 'v1', kind: 'Binding' },
           params: WRITE_PARAMS, body: BINDING, bodyRequired: true,
           responses: [['200', BINDING], ['201', BINDING], ['202', BINDING], ['401', '']],
+        }],
+      });
+    } else if (sub === 'eviction') {
+      paths.push({
+        path: subPath, params: [pathParam('name', 'name of the Eviction'), ...scopeParams, P.pretty],
+        ops: [{
+          method: 'post', action: 'post', operationId: `create${prefix}${scope}${K}Eviction`,
+          description: `create eviction of ${article(K)} ${K}`, gvk: { group: 'policy', version: 'v1', kind: 'Eviction' },
+          params: WRITE_PARAMS, body: EVICTION, bodyRequired: true,
+          responses: [['200', EVICTION], ['201', EVICTION], ['202', EVICTION], ['401', '']],
         }],
       });
     }

@@ -297,7 +297,7 @@ describe('OpenAPI v3 documents', () => {
         assert.ok(supportsFieldValidation(doc, gvk), `${r.kind} PATCH takes fieldValidation`);
       }
       for (const sub of r.subresources ?? []) {
-        if (sub === 'binding') expect(`${collection}/{name}/binding`, 'post', 'post');
+        if (sub === 'binding' || sub === 'eviction') expect(`${collection}/{name}/${sub}`, 'post', 'post');
         else if (sub === 'finalize') expect(`${collection}/{name}/finalize`, 'put', 'put');
         else expect(`${collection}/{name}/${sub}`, 'patch', 'patch');
       }

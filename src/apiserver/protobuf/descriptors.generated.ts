@@ -29,6 +29,7 @@ export const KINDS: Readonly<Record<string, string>> = {
   'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
   'scheduling.k8s.io/v1/PriorityClass': 'scheduling/v1.PriorityClass',
   'policy/v1/Eviction': 'policy/v1.Eviction',
+  'policy/v1/PodDisruptionBudget': 'policy/v1.PodDisruptionBudget',
   '/DeleteOptions': 'meta/v1.DeleteOptions',
 };
 
@@ -255,5 +256,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'meta/v1.OwnerReference': '1 kind string!; 3 name string!; 4 uid string!; 5 apiVersion string!; 6 controller *bool; 7 blockOwnerDeletion *bool',
   'meta/v1.Preconditions': '1 uid *string; 2 resourceVersion *string',
   'policy/v1.Eviction': '1 metadata meta/v1.ObjectMeta; 2 deleteOptions *meta/v1.DeleteOptions',
+  'policy/v1.PodDisruptionBudget': '1 metadata meta/v1.ObjectMeta; 2 spec policy/v1.PodDisruptionBudgetSpec; 3 status policy/v1.PodDisruptionBudgetStatus',
+  'policy/v1.PodDisruptionBudgetSpec': '1 minAvailable *intstr.IntOrString; 2 selector *meta/v1.LabelSelector; 3 maxUnavailable *intstr.IntOrString; 4 unhealthyPodEvictionPolicy *string',
+  'policy/v1.PodDisruptionBudgetStatus': '1 observedGeneration int64; 2 disruptedPods map<meta/v1.Time>; 3 disruptionsAllowed int32!; 4 currentHealthy int32!; 5 desiredHealthy int32!; 6 expectedPods int32!; 7 conditions []meta/v1.Condition',
   'scheduling/v1.PriorityClass': '1 metadata meta/v1.ObjectMeta; 2 value int32!; 3 globalDefault bool; 4 description string; 5 preemptionPolicy *string',
 };

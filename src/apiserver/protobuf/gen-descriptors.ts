@@ -41,6 +41,7 @@ const ROOTS: ReadonlyArray<readonly [string, string, string]> = [
   ['coordination.k8s.io/v1', 'Lease', 'k8s.io/api/coordination/v1.Lease'],
   ['scheduling.k8s.io/v1', 'PriorityClass', 'k8s.io/api/scheduling/v1.PriorityClass'],
   ['policy/v1', 'Eviction', 'k8s.io/api/policy/v1.Eviction'],
+  ['policy/v1', 'PodDisruptionBudget', 'k8s.io/api/policy/v1.PodDisruptionBudget'],
   ['*', 'DeleteOptions', 'k8s.io/apimachinery/pkg/apis/meta/v1.DeleteOptions'],
 ];
 

@@ -9,6 +9,7 @@ import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscalers.js';
 import { leaseStrategy } from './leases.js';
 import { namespaceStrategy } from './namespaces.js';
 import { nodeStrategy } from './nodes.js';
+import { podDisruptionBudgetStrategy } from './poddisruptionbudgets.js';
 import { podStrategy } from './pods.js';
 import { priorityClassStrategy } from './priorityclasses.js';
 import { replicaSetStrategy } from './replicasets.js';
@@ -35,6 +36,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'endpointslices.discovery.k8s.io': endpointSliceStrategy,
   'leases.coordination.k8s.io': leaseStrategy,
   'priorityclasses.scheduling.k8s.io': priorityClassStrategy,
+  'poddisruptionbudgets.policy': podDisruptionBudgetStrategy,
 };
 
 /**

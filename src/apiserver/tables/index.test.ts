@@ -27,6 +27,7 @@ test('every served resource has upstream\'s printer; anything else the default',
     endpointslices: ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age'],
     leases: ['Name', 'Holder', 'Age'],
     priorityclasses: ['Name', 'Value', 'Global-Default', 'Age', 'PreemptionPolicy'],
+    poddisruptionbudgets: ['Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age'],
   };
   const seen = new Set<string>();
   for (const def of RESOURCES) {

@@ -16,6 +16,7 @@ import { horizontalPodAutoscalersTable } from './horizontalpodautoscalers.js';
 import { leasesTable } from './leases.js';
 import { namespacesTable } from './namespaces.js';
 import { nodesTable } from './nodes.js';
+import { podDisruptionBudgetsTable } from './poddisruptionbudgets.js';
 import { podsTable } from './pods.js';
 import { priorityClassesTable } from './priorityclasses.js';
 import { replicaSetsTable } from './replicasets.js';
@@ -86,6 +87,7 @@ const PRINTERS: Readonly<Record<string, RowPrinter>> = {
   'discovery.k8s.io/endpointslices': endpointSlicesTable,
   'coordination.k8s.io/leases': leasesTable,
   'scheduling.k8s.io/priorityclasses': priorityClassesTable,
+  'policy/poddisruptionbudgets': podDisruptionBudgetsTable,
 };
 
 /** The printer for a group ('' for core) and plural resource; upstream's default for any other. */
