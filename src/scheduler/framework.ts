@@ -6,6 +6,7 @@
  * scheduling path, PreBind → Bind.
  */
 import type { Pod } from 'kubernetes-types/core/v1';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import type { Client } from '../client/client.js';
 import type { NodeInfo } from './node-info.js';
 
@@ -78,6 +79,8 @@ export interface FrameworkHandle {
   /** Nodes whose pods or labels changed since `seq` (see NodeAggregate); no names: recount all. */
   changedNodesSince(seq: number): { seq: number; names?: readonly string[] };
   client?: Client;
+  /** Every PodDisruptionBudget the scheduler's informer holds (preemption prefers victims no budget protects); absent: none. */
+  podDisruptionBudgets?(): readonly PodDisruptionBudget[];
   /** Records a core/v1 Event as the default-scheduler (never throws). */
   recordEvent?(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** Runs every Filter plugin of the profile against one node (preemption's what-if). */

@@ -9,12 +9,13 @@ import { performance } from 'node:perf_hooks';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1';
 import type { Namespace } from 'kubernetes-types/core/v1';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import type { Registry } from 'prom-client';
 import { Client } from '../client/client.js';
 import { isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/event-recorder.js';
 import { Informer } from '../client/informer.js';
-import { namespaces, nodes, pods, priorityclasses } from '../client/resources.js';
+import { namespaces, nodes, pods, poddisruptionbudgets, priorityclasses } from '../client/resources.js';
 import { SchedulerCache, DEFAULT_ASSUMED_POD_TTL_MS } from './cache.js';
 import { resolveProfiles, DEFAULT_SCHEDULER_NAME, type KubeSchedulerConfiguration } from './config.js';
 import { Code, CycleState, FitError, Status, type FrameworkHandle, type PluginFactory } from './framework.js';
@@ -97,6 +98,8 @@ export class Scheduler {
   private readonly recordScheduledEvents: boolean;
   /** Pods nominated to a node by preemption, by node, until bound or deleted. */
   readonly nominated = new Map<string, Map<string, Pod>>();
+  /** Set by run(); preemption reads budgets through it (none before the scheduler runs). */
+  private pdbInformer?: Informer<PodDisruptionBudget>;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.client = opts.client;
@@ -123,6 +126,7 @@ export class Scheduler {
       nodesGeneration: () => this.cache.nodesGeneration,
       changedNodesSince: (seq) => this.cache.changedNodesSince(seq),
       client: this.client,
+      podDisruptionBudgets: () => this.pdbInformer?.lister().list() ?? [],
       recordEvent: (obj, type, reason, message) => this.recorder.event(obj, type, reason, message),
     };
     for (const profile of resolveProfiles(opts.config)) this.profiles.set(profile.schedulerName, new Framework(profile, registry, handle));
@@ -221,6 +225,8 @@ export class Scheduler {
     const nodeInformer = new Informer<Node>(this.client, nodes, { log: (m) => this.log(`nodes informer: ${m}`) });
     const pcInformer = new Informer<PriorityClass>(this.client, priorityclasses, { log: (m) => this.log(`priorityclasses informer: ${m}`) });
     const nsInformer = new Informer<Namespace>(this.client, namespaces, { log: (m) => this.log(`namespaces informer: ${m}`) });
+    // No handlers: budgets are only read when preemption picks victims, as upstream's PDB lister.
+    const pdbInformer = this.pdbInformer = new Informer<PodDisruptionBudget>(this.client, poddisruptionbudgets, { log: (m) => this.log(`poddisruptionbudgets informer: ${m}`) });
     pcInformer.onChange((pc, type) => {
       const name = pc.metadata?.name ?? '';
       if (type === 'delete') this.priorityClasses.delete(name); else this.priorityClasses.set(name, pc.value);
@@ -238,8 +244,9 @@ export class Scheduler {
     // Priorities and nodes first, so the first pods are queued with the right priority and see every node.
     pcInformer.start(signal);
     nsInformer.start(signal);
+    pdbInformer.start(signal);
     nodeInformer.start(signal);
-    await Promise.all([pcInformer.waitForSync(signal), nsInformer.waitForSync(signal), nodeInformer.waitForSync(signal)]).catch(() => {});
+    await Promise.all([pcInformer.waitForSync(signal), nsInformer.waitForSync(signal), pdbInformer.waitForSync(signal), nodeInformer.waitForSync(signal)]).catch(() => {});
     if (signal.aborted) return;
     podInformer.onAdd((p) => this.onPodAdd(p));
     podInformer.onUpdate((o, p) => this.onPodUpdate(o, p));

@@ -1,5 +1,6 @@
 /** Builders for the scheduler's unit tests: in-memory nodes, pods and a handle over them (no API server). */
 import type { Node, Pod, PodSpec } from 'kubernetes-types/core/v1';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import { CycleState, Status, type FrameworkHandle, type Plugin, type PreFilterPlugin, type FilterPlugin } from './framework.js';
 import { NodeInfo, PodInfo } from './node-info.js';
 
@@ -36,8 +37,9 @@ export function nodeInfos(nodes: Node[], pods: Pod[] = []): NodeInfo[] {
   return infos;
 }
 
-export function testHandle(infos: NodeInfo[], filters: FilterPlugin[] = []): FrameworkHandle {
+export function testHandle(infos: NodeInfo[], filters: FilterPlugin[] = [], pdbs: PodDisruptionBudget[] = []): FrameworkHandle {
   return {
+    podDisruptionBudgets: () => pdbs,
     nodeInfos: () => infos,
     nodeInfo: (n) => infos.find((i) => i.name === n),
     priorityOf: (p) => p.spec?.priority ?? 0,

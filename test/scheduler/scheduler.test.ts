@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { Client } from '../../src/client/client.js';
-import { events, nodes, pods, priorityclasses } from '../../src/client/resources.js';
+import { events, nodes, pods, poddisruptionbudgets, priorityclasses } from '../../src/client/resources.js';
 import { Scheduler, Status, schedulerLoop } from '../../src/scheduler/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { boundNode, createNode, makePod, waitFor } from './nodes.js';
@@ -114,6 +114,35 @@ test('preemption evicts a lower-priority pod and nominates the node', async () =
     const ev = await waitFor(async () => (await client.list(events, { namespace: 'default' })).items.find((e) => e.reason === 'Preempted'), 15_000, 'Preempted event');
     assert.match(ev.message ?? '', /^Preempted by pod .+ on node only$/);
   } finally { await stop(); }
+});
+
+test('preemption prefers the node whose victim no PodDisruptionBudget protects', async () => {
+  await clean();
+  await client.create(priorityclasses, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000 }).catch(() => undefined);
+  await client.create(priorityclasses, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'mid' }, value: 100 }).catch(() => undefined);
+  await createNode(client, 'guarded', { cpu: '2' });
+  await createNode(client, 'open', { cpu: '2' });
+  // Placed directly, so which victim sits where is not up to the scheduler. Without the budget, 'guarded' would be
+  // chosen: its victim has the lower priority.
+  await client.create(pods, makePod('db', { cpu: '1500m', labels: { app: 'db' }, spec: { nodeName: 'guarded', terminationGracePeriodSeconds: 0 } }));
+  await client.create(pods, makePod('web', { cpu: '1500m', labels: { app: 'web' }, spec: { nodeName: 'open', priorityClassName: 'mid', terminationGracePeriodSeconds: 0 } }));
+  const created = await client.create(poddisruptionbudgets, {
+    apiVersion: 'policy/v1', kind: 'PodDisruptionBudget',
+    metadata: { name: 'db', namespace: 'default' },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+  });
+  // No disruption controller runs here: the status it would keep is written by hand.
+  await client.updateStatus(poddisruptionbudgets, { ...created, status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1, observedGeneration: created.metadata?.generation } });
+  const { stop } = startScheduler();
+  try {
+    await client.create(pods, makePod('important', { cpu: '1500m', spec: { priorityClassName: 'high' } }));
+    assert.equal(await waitFor(() => boundNode(client, 'default', 'important'), 20_000, 'important bound'), 'open');
+    await assert.rejects(client.get(pods, 'default', 'web'), /not found/);
+    assert.equal(await boundNode(client, 'default', 'db'), 'guarded');
+  } finally {
+    await stop();
+    await client.delete(poddisruptionbudgets, 'default', 'db').catch(() => undefined);
+  }
 });
 
 test('schedulerLoop registers its metrics idempotently and schedules', async () => {
