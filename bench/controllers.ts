@@ -1,13 +1,15 @@
 /**
  * Controller-manager throughput, one JSON line.
  *
- *   npm run bench -- controllers [--deployments 100] [--replicas 100] [--fake-kubelet-workers 32]
+ *   npm run bench -- controllers [--deployments 100] [--replicas 100] [--kubelet hollow|fake] [--nodes 150]
  *
  * Three processes, so each figure is its own: the API server (`dist/`, built
- * by `npm run build`) as a child; the FAKE kubelet (test/helpers/fake-kubelet.ts,
- * which marks pods Running+Ready through the API) as another child, so its
- * informer and status writes do not count in the controller-manager's RSS or
- * CPU; and the controller-manager in this process. Measures the time from
+ * by `npm run build`) as a child; the kubelets as another child, so their
+ * informers and status writes do not count in the controller-manager's RSS or
+ * CPU; and the controller-manager in this process. Kubelets: `hollow` (default)
+ * is `bosun sim` with N hollow nodes, and the server's own scheduler places
+ * the pods on them, as in a real cluster; `fake` is test/helpers/fake-kubelet.ts,
+ * which marks pods Ready without nodes or scheduling (controllers alone). Measures the time from
  * creating D deployments × R replicas until all are fully available, the
  * time for all of them to roll to a new template, the ReplicaSet
  * controller's pod creation rate, and peak RSS. Loopback only; everything
@@ -77,6 +79,8 @@ export async function main(args: string[]): Promise<void> {
       deployments: { type: 'string', default: '100' },
       replicas: { type: 'string', default: '100' },
       'fake-kubelet-workers': { type: 'string', default: '32' },
+      kubelet: { type: 'string', default: 'hollow' },
+      nodes: { type: 'string', default: '150' },
       'as-fake-kubelet': { type: 'string' },
       'timeout-seconds': { type: 'string', default: '600' },
     },
@@ -90,8 +94,14 @@ export async function main(args: string[]): Promise<void> {
   if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
 
   const dataDir = await mkdtemp(join(tmpdir(), 'bosun-bench-controllers-'));
-  const server = await spawnServer(dataDir, await freePort(), ['--disable-scheduler', '--disable-controller-manager'], { compiled: true });
-  const kubeletProc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), 'controllers', '--as-fake-kubelet', server.kubeconfig, '--fake-kubelet-workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const hollow = values.kubelet !== 'fake';
+  const nodes = Number(values.nodes);
+  // Hollow nodes need the scheduler (the server's own); the fake kubelet does not place pods at all.
+  const server = await spawnServer(dataDir, await freePort(), hollow ? ['--disable-controller-manager'] : ['--disable-scheduler', '--disable-controller-manager'], { compiled: true });
+  const kubeletProc = hollow
+    ? spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'sim', '--kubeconfig', server.kubeconfig, '--nodes', String(nodes), '--pod-start-delay', '0ms', '--max-deletion-grace', '0s'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), 'controllers', '--as-fake-kubelet', server.kubeconfig, '--fake-kubelet-workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kubeletReady = hollow ? 'sim: running' : 'fake-kubelet: ready';
   const abort = new AbortController();
   let managerRun: Promise<void> | undefined;
   let client: CountingClient | undefined;
@@ -99,8 +109,8 @@ export async function main(args: string[]): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      kubeletProc.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('fake-kubelet: ready')) resolve(); });
-      kubeletProc.once('exit', (code) => reject(new Error(`fake kubelet exited with ${code}`)));
+      kubeletProc.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes(kubeletReady)) resolve(); });
+      kubeletProc.once('exit', (code) => reject(new Error(`kubelets exited with ${code}: ${out}`)));
     });
     client = new CountingClient({ ...(await loadKubeconfig(server.kubeconfig, {})), qps: 0, userAgent: 'bosun-controller-manager' });
     const manager = new ControllerManager(client, { controllers: ['replicaset', 'deployment', 'garbagecollector'], log: () => {} });
@@ -155,7 +165,8 @@ export async function main(args: string[]): Promise<void> {
       apiServerPeakRssMiB: round(peakServerRss),
       conditions: {
         store: 'sqlite', cpus: cpus().length, node: process.version, loadAverage1mAtStart: round(loadAtStart, 2),
-        apiserver: 'child process (dist/)', fakeKubelet: `child process, ${workers} workers (marks pods Ready; no scheduler, no nodes)`,
+        apiserver: hollow ? 'child process (dist/), with its scheduler' : 'child process (dist/)',
+        kubelets: hollow ? `bosun sim child process, ${nodes} hollow nodes × 110 pods, pods placed by the scheduler` : `fake kubelet child process, ${workers} workers (marks pods Ready; no scheduler, no nodes)`,
         controllerManager: 'this process: replicaset, deployment, garbagecollector; client unthrottled',
         strategy: 'RollingUpdate 25%/25%',
       },
