@@ -40,6 +40,23 @@ export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
 /** A mutating admission step on create (e.g. DefaultTolerationSeconds), after defaulting and before validation. */
 export type MutatingAdmission = (obj: KubeObject) => void;
 
+/** Completes what a begin hook started, told whether the write succeeded (upstream's FinishFunc). */
+export type FinishHook = (success: boolean) => Promise<void>;
+
+/**
+ * Per-resource steps around writes that need the store beyond the object
+ * itself (upstream's BeginCreate/BeginUpdate/AfterDelete), e.g. Service IP
+ * and NodePort allocation. Begin hooks run after defaulting and admission and
+ * before validation, so that what they fill in is validated.
+ */
+export interface RegistryHooks {
+  beginCreate?(obj: KubeObject, opts: WriteOptions): Promise<FinishHook>;
+  /** Only for writes of the main resource, not of subresources. */
+  beginUpdate?(obj: KubeObject, old: KubeObject, opts: WriteOptions): Promise<FinishHook>;
+  /** After the object is gone from the store; a failure is logged, not returned (the delete happened). */
+  afterDelete?(obj: KubeObject): Promise<void>;
+}
+
 /** Checks that a namespace can take new objects: exists and is not terminating. */
 export type NamespaceGate = (namespace: string) => Promise<void>;
 
@@ -77,6 +94,7 @@ export class ResourceRegistry {
     readonly strategy: Strategy,
     private readonly namespaceGate: NamespaceGate,
     private readonly admission: MutatingAdmission[] = [],
+    private readonly hooks: RegistryHooks = {},
   ) {
     this.prefix = resourcePrefix(def);
     this.groupResource = { group: def.group, resource: def.resource };
@@ -204,20 +222,33 @@ export class ResourceRegistry {
     this.strategy.defaults?.(obj);
     this.strategy.prepareForCreate?.(obj);
     for (const admit of this.admission) admit(obj);
-    const errors = this.strategy.validate?.(obj) ?? [];
-    if (errors.length) throw this.validationError(obj, errors);
-    if (this.def.namespaced) await this.namespaceGate(meta.namespace!);
-    if (opts.dryRun) {
-      if (await this.store.get(this.keyFor(meta.namespace, meta.name!))) throw alreadyExists(this.groupResource, meta.name!);
-      return obj;
-    }
+    const finish = await this.hooks.beginCreate?.(obj, opts);
+    let created = false;
     try {
-      const kv = await this.store.create(this.keyFor(meta.namespace, meta.name!), encode(obj));
-      meta.resourceVersion = String(kv.modRevision);
-      return obj;
-    } catch (err) {
-      if (isStorageError(err, 'AlreadyExists')) throw alreadyExists(this.groupResource, meta.name!);
-      throw err;
+      const errors = this.strategy.validate?.(obj) ?? [];
+      if (errors.length) throw this.validationError(obj, errors);
+      if (this.def.namespaced) await this.namespaceGate(meta.namespace!);
+      if (opts.dryRun) {
+        if (await this.store.get(this.keyFor(meta.namespace, meta.name!))) throw alreadyExists(this.groupResource, meta.name!);
+        return obj;
+      }
+      try {
+        const kv = await this.store.create(this.keyFor(meta.namespace, meta.name!), encode(obj));
+        created = true;
+        meta.resourceVersion = String(kv.modRevision);
+        return obj;
+      } catch (err) {
+        if (isStorageError(err, 'AlreadyExists')) throw alreadyExists(this.groupResource, meta.name!);
+        throw err;
+      }
+    } finally {
+      await finish?.(created);
+    }
+  }
+
+  private async afterDelete(obj: KubeObject): Promise<void> {
+    try { await this.hooks.afterDelete?.(obj); } catch (err) {
+      console.error(`registry ${this.def.resource}: after-delete hook failed:`, err);
     }
   }
 
@@ -241,18 +272,25 @@ export class ResourceRegistry {
       const next = await mutate(deepCopy(current));
       const wanted = next.metadata?.resourceVersion;
       if (wanted && wanted !== String(kv.modRevision)) throw conflict(this.groupResource, name);
-      const obj = this.prepareUpdate(next, current, opts.subresource);
-      if (opts.dryRun) return obj;
+      const { obj, finish } = await this.prepareUpdate(next, current, opts);
+      if (opts.dryRun) { await finish?.(false); return obj; }
+      let written = false;
       try {
         if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !obj.metadata.deletionGracePeriodSeconds && !this.strategy.blocksDeletion?.(obj)) {
           // The last finalizer is gone: the object goes away now.
           const deleted = await this.store.delete(key, { expectedRevision: kv.modRevision });
-          return decodeStored(deleted.value, deleted.modRevision);
+          await finish?.(false);
+          const gone = decodeStored(deleted.value, deleted.modRevision);
+          await this.afterDelete(gone);
+          return gone;
         }
-        const written = await this.store.update(key, encode(obj), kv.modRevision);
-        (obj.metadata as ServerObjectMeta).resourceVersion = String(written.modRevision);
+        const kvWritten = await this.store.update(key, encode(obj), kv.modRevision);
+        written = true;
+        await finish?.(true);
+        (obj.metadata as ServerObjectMeta).resourceVersion = String(kvWritten.modRevision);
         return obj;
       } catch (err) {
+        if (!written) await finish?.(false);
         if (isStorageError(err, 'Conflict') && !wanted && attempt < MAX_UPDATE_RETRIES) continue;
         if (isStorageError(err, 'Conflict')) throw conflict(this.groupResource, name);
         if (isStorageError(err, 'NotFound')) throw this.notFound(name);
@@ -262,7 +300,8 @@ export class ResourceRegistry {
   }
 
   /** Metadata the client may not change, strategies, validation. */
-  private prepareUpdate(input: KubeObject, current: KubeObject, subresource?: Subresource): KubeObject {
+  private async prepareUpdate(input: KubeObject, current: KubeObject, opts: WriteOptions & { subresource?: Subresource }): Promise<{ obj: KubeObject; finish?: FinishHook }> {
+    const subresource = opts.subresource;
     const obj = input;
     const meta = (obj.metadata ??= {}) as ServerObjectMeta;
     const old = current.metadata ?? {};
@@ -292,17 +331,18 @@ export class ResourceRegistry {
 
     dropEmptyMetadata(meta);
     // A binding only sets spec.nodeName, which pod updates may not: upstream skips the update strategy too.
-    if (subresource === 'binding') { delete meta.resourceVersion; return obj; }
+    if (subresource === 'binding') { delete meta.resourceVersion; return { obj }; }
     this.strategy.defaults?.(obj);
     if (subresource === 'status') this.strategy.prepareForStatusUpdate?.(obj, current);
     else if (subresource === 'finalize') this.strategy.prepareForFinalize?.(obj, current);
     else this.strategy.prepareForUpdate?.(obj, current);
+    const finish = subresource ? undefined : await this.hooks.beginUpdate?.(obj, current, opts);
     if (old.generation !== undefined && specOf(obj) !== specOf(current)) meta.generation = old.generation + 1;
 
     const errors = [...(this.strategy.validate?.(obj) ?? []), ...(this.strategy.validateUpdate?.(obj, current) ?? [])];
-    if (errors.length) throw this.validationError(obj, errors);
+    if (errors.length) { await finish?.(false); throw this.validationError(obj, errors); }
     delete meta.resourceVersion;
-    return obj;
+    return { obj, finish };
   }
 
   /** PUT: a whole new object. Missing resourceVersion means "unconditional". */
@@ -342,7 +382,9 @@ export class ResourceRegistry {
         if (immediate) {
           if (opts.dryRun) return { object: current, deleted: true };
           const deleted = await this.store.delete(key, { expectedRevision: kv.modRevision });
-          return { object: decodeStored(deleted.value, deleted.modRevision), deleted: true };
+          const gone = decodeStored(deleted.value, deleted.modRevision);
+          await this.afterDelete(gone);
+          return { object: gone, deleted: true };
         }
         // Pending: mark deleting, keep the earlier deadline if it is sooner.
         const deadline = new Date(Date.now() + grace * 1000);

@@ -16,6 +16,11 @@ import { ApiServerMetrics } from './metrics.js';
 import { writeJson, writeStatusError } from './http.js';
 import { servedOpenapiV2, servedOpenapiV3Document, servedOpenapiV3Index, type ServedDocument } from './openapi/documents.js';
 import { BOSUN_VERSION, versionInfo } from '../version.js';
+import { IpAllocator } from './allocation/ip-allocator.js';
+import { PortAllocator } from './allocation/port-allocator.js';
+import { ServiceAllocation } from './allocation/service-allocation.js';
+import { ensureKubernetesService } from './allocation/kubernetes-service.js';
+import { decodeStored } from './watch-cache.js';
 import { defaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSecondsOptions } from './admission/default-toleration-seconds.js';
 
 export interface ApiServerOptions {
@@ -28,7 +33,14 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
   /** DefaultTolerationSeconds admission for pods. */
   defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
+  /** Service CIDR, upstream's `--service-cluster-ip-range`; 10.43.0.0/16 by default (k3s' `--service-cidr`). */
+  serviceClusterIpRange?: string;
+  /** NodePort range, upstream's `--service-node-port-range`; 30000-32767 by default. */
+  serviceNodePortRange?: string;
 }
+
+/** Upstream's repair controllers run every three minutes. */
+const ALLOCATION_REPAIR_INTERVAL_MS = 3 * 60_000;
 
 /** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -47,15 +59,23 @@ export class ApiServer {
   private ready = false;
   private stopping = false;
   private readonly sockets = new Set<Socket>();
+  readonly serviceAllocation: ServiceAllocation;
+  private repairTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ApiServerOptions) {
     this.caches = new CacheSet(options.store, REGISTRY_ROOT);
+    this.serviceAllocation = new ServiceAllocation(
+      new IpAllocator(options.store, options.serviceClusterIpRange),
+      new PortAllocator(options.store, options.serviceNodePortRange),
+      () => this.hostAddress(),
+    );
     for (const def of RESOURCES) {
       const key = `${def.group}/${def.resource}`;
       if (this.registries.has(key)) continue;
       const storageDef = RESOURCES.find((d) => d.group === def.group && d.resource === def.resource && d.version === (def.storageVersion ?? def.version)) ?? def;
       const admission = def.group === '' && def.resource === 'pods' ? [defaultTolerationSeconds(options.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS)] : [];
-      this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns), admission));
+      const hooks = def.group === '' && def.resource === 'services' ? this.serviceAllocation.hooks() : {};
+      this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns), admission, hooks));
     }
     this.handler = new ResourceHandler((g, r) => this.registries.get(`${g}/${r}`), () => options.store.currentRevision());
     this.discovery = new Discovery(() => this.address());
@@ -81,6 +101,7 @@ export class ApiServer {
   async start(log: (msg: string) => void = () => {}): Promise<void> {
     await this.caches.start();
     await this.bootstrapNamespaces(log);
+    await this.repairAllocations(log);
     const { tls } = this.options;
     this.server = createServer({
       cert: tls.certPem, key: tls.keyPem, ca: tls.caPem,
@@ -100,6 +121,10 @@ export class ApiServer {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port, this.options.bindAddress, () => resolve());
     });
+    // The `kubernetes` Service targets the port we got, which a test server only knows now.
+    await ensureKubernetesService(this.options.store, this.registry('', 'services'), this.registry('', 'endpoints'), this.serviceAllocation.ips.ipAt(0), this.hostAddress(), this.port, log);
+    this.repairTimer = setInterval(() => { void this.repairAllocations(log).catch((err: unknown) => console.error('apiserver: allocation repair failed:', err)); }, ALLOCATION_REPAIR_INTERVAL_MS);
+    this.repairTimer.unref();
     this.ready = true;
   }
 
@@ -109,6 +134,28 @@ export class ApiServer {
   }
 
   get port(): number { return (this.server?.address() as AddressInfo).port; }
+
+  get store(): Store { return this.options.store; }
+
+  /** This server's own IP: what the `kubernetes` Endpoints and a LoadBalancer's ingress point at. */
+  hostAddress(): string {
+    const raw = this.options.advertiseAddress;
+    // `address()` treats it as host:port; a bare IPv6 address has several colons and no port.
+    const advertised = raw && (raw.startsWith('[') || raw.split(':').length === 2) ? raw.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') : raw;
+    if (advertised) return advertised;
+    const bind = this.options.bindAddress;
+    return bind === '0.0.0.0' || bind === '::' || bind === '' ? '127.0.0.1' : bind;
+  }
+
+  private async repairAllocations(log: (msg: string) => void): Promise<void> {
+    const services = this.registry('', 'services');
+    const listed = await this.options.store.list(services.prefix);
+    const stored = listed.items.map((kv) => decodeStored(kv.value, kv.modRevision));
+    await this.serviceAllocation.repair(
+      (ns, name) => services.get(ns, name).catch((err: unknown) => { if (err instanceof StatusError && err.code === 404) return undefined; throw err; }),
+      stored, log,
+    );
+  }
 
   private async bootstrapNamespaces(log: (msg: string) => void): Promise<void> {
     const namespaces = this.registry('', 'namespaces');
@@ -123,6 +170,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.ready = false;
     this.stopping = true;
+    clearInterval(this.repairTimer);
     this.caches.close();
     if (this.server) {
       const server = this.server;

@@ -26,6 +26,8 @@ Server flags (k3s names):
   --default-not-ready-toleration-seconds N    (300) added to pods without a not-ready NoExecute toleration
   --default-unreachable-toleration-seconds N  (300) added to pods without an unreachable NoExecute toleration
   --node-monitor-grace-period 40s  a node silent this long turns Ready=Unknown and is tainted
+  --service-cidr CIDR         Service cluster IPs (10.43.0.0/16)
+  --service-node-port-range A-B  NodePorts (30000-32767)
 `;
 
 /** A whole number of seconds from a flag (`300` or `300s`). */
@@ -53,6 +55,8 @@ async function server(argv: string[]): Promise<void> {
       'default-not-ready-toleration-seconds': { type: 'string' },
       'default-unreachable-toleration-seconds': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
+      'service-cidr': { type: 'string' },
+      'service-node-port-range': { type: 'string' },
     },
     strict: true,
   });
@@ -69,6 +73,8 @@ async function server(argv: string[]): Promise<void> {
     disableScheduler: values['disable-scheduler'] ?? false,
     disableControllerManager: values['disable-controller-manager'] ?? false,
     schedulerConfigPath: values['scheduler-config'],
+    serviceCidr: values['service-cidr'],
+    serviceNodePortRange: values['service-node-port-range'],
     nodeMonitorGracePeriodMs: values['node-monitor-grace-period'] === undefined ? undefined
       : seconds(values['node-monitor-grace-period'], 40, '--node-monitor-grace-period') * 1000,
     defaultTolerationSeconds: {

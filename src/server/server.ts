@@ -27,6 +27,9 @@ export interface ServerConfig {
   disableControllerManager?: boolean;
   /** `--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds` (300 each). */
   defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
+  /** `--service-cidr` (10.43.0.0/16) and `--service-node-port-range` (30000-32767), k3s' names. */
+  serviceCidr?: string;
+  serviceNodePortRange?: string;
   /** `--node-monitor-grace-period`: a node silent this long turns Ready=Unknown (40 s). */
   nodeMonitorGracePeriodMs?: number;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
@@ -84,6 +87,8 @@ export class BosunServer {
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.ca.certPem },
       authenticator,
       defaultTolerationSeconds: config.defaultTolerationSeconds,
+      serviceClusterIpRange: config.serviceCidr,
+      serviceNodePortRange: config.serviceNodePortRange,
     });
     await this.apiserver.start((m) => log(`bosun: ${m}`));
     const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;

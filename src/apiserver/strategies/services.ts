@@ -87,6 +87,30 @@ function carryAllocatedValues(spec: ServiceSpec, old: ServiceSpec): void {
   }
 }
 
+/**
+ * dropTypeDependentFields: on a type change, fields the old type had
+ * (perhaps allocated for it) and the new one cannot have go, unless the
+ * client changed them itself, so that e.g. NodePort → ClusterIP is one patch.
+ */
+function dropTypeDependentFields(spec: ServiceSpec, old: ServiceSpec): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (needsClusterIP(old) && !needsClusterIP(spec)) {
+    if (same(spec.clusterIPs, old.clusterIPs) && spec.clusterIP === old.clusterIP) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (same(spec.ipFamilies, old.ipFamilies)) delete spec.ipFamilies;
+    if (spec.ipFamilyPolicy === old.ipFamilyPolicy) delete spec.ipFamilyPolicy;
+  }
+  const nodePorts = (x: ServiceSpec) => (x.ports ?? []).map((p) => p.nodePort ?? 0);
+  if (needsNodePort(old) && !needsNodePort(spec) && same(nodePorts(spec), nodePorts(old).slice(0, spec.ports?.length ?? 0))) {
+    for (const p of spec.ports ?? []) delete p.nodePort;
+  }
+  if (needsHealthCheck(old) && !needsHealthCheck(spec) && spec.healthCheckNodePort === old.healthCheckNodePort) delete spec.healthCheckNodePort;
+  if (!externallyAccessible(spec) && spec.externalTrafficPolicy === old.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  if (spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts === old.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === old.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+}
+
 /** pkg/registry/core/service/strategy.go (plus the allocator's non-allocating defaults). */
 export const serviceStrategy: Strategy<ServiceObj> = {
   defaults: defaultService,
@@ -98,7 +122,8 @@ export const serviceStrategy: Strategy<ServiceObj> = {
   },
   prepareForUpdate(svc, old) {
     keepStatus(svc, old);
-    carryAllocatedValues((svc.spec ??= {}), old.spec ?? {});
+    dropTypeDependentFields((svc.spec ??= {}), old.spec ?? {});
+    carryAllocatedValues(svc.spec, old.spec ?? {});
   },
   prepareForStatusUpdate: keepSpec,
   validate: validateService,
