@@ -3,6 +3,8 @@ import { InformerFactory, type Client } from '../client/index.js';
 import type { ControlLoop } from '../server/control-plane.js';
 import { DeploymentController } from './deployment/controller.js';
 import { DisruptionController } from './disruption/controller.js';
+import { EndpointsController } from './endpoints/controller.js';
+import { EndpointSliceController, type EndpointSliceControllerOptions } from './endpointslice/controller.js';
 import { GarbageCollector } from './garbage-collector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle/controller.js';
@@ -10,8 +12,8 @@ import { PodGC, type PodGCOptions } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { replicaSetKind, replicationControllerKind } from './replicaset/kinds.js';
 
-export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption';
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption'];
+export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption' | 'endpoint' | 'endpointslice';
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption', 'endpoint', 'endpointslice'];
 
 export interface ControllerManagerOptions {
   /** Which controllers run (upstream's --controllers); all by default. */
@@ -24,6 +26,8 @@ export interface ControllerManagerOptions {
   namespaceRecheckMs?: number;
   /** The node lifecycle controller's flags (--node-monitor-grace-period, --node-eviction-rate…). */
   nodeLifecycle?: NodeLifecycleOptions;
+  /** --max-endpoints-per-slice. */
+  endpointSlice?: Pick<EndpointSliceControllerOptions, 'maxEndpointsPerSlice'>;
   log?: (m: string) => void;
 }
 
@@ -51,6 +55,8 @@ export class ControllerManager {
     if (enabled.has('podgc')) { const c = new PodGC(this.client, informers, { log, ...this.opts.podGC }); runs.push((s) => c.run(s)); }
     if (enabled.has('nodelifecycle')) { const c = new NodeLifecycleController(this.client, informers, { log, ...this.opts.nodeLifecycle }); runs.push((s) => c.run(s)); }
     if (enabled.has('disruption')) { const c = new DisruptionController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
+    if (enabled.has('endpoint')) { const c = new EndpointsController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
+    if (enabled.has('endpointslice')) { const c = new EndpointSliceController(this.client, informers, { workers, log, ...this.opts.endpointSlice }); runs.push((s) => c.run(s)); }
     informers.start(signal);
     try {
       await informers.waitForSync(signal);
