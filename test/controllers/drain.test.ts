@@ -4,40 +4,11 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Status } from 'kubernetes-types/meta/v1';
 import { ApiError, Client, deployments, nodes, poddisruptionbudgets, pods } from '../../src/client/index.js';
-import { ControllerManager } from '../../src/controllers/index.js';
-import { Scheduler } from '../../src/scheduler/index.js';
-import { startHollowNodes, type HollowCluster } from '../../src/sim/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { eventually } from './env.js';
+import { eventually, startHollowEnv } from './env.js';
 
 const VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget.";
 
-interface Env { ts: TestServer; client: Client; hollow: HollowCluster; stop(): Promise<void> }
-
-/** Server, controller-manager, scheduler and three hollow nodes, all in this process. */
-async function startEnv(): Promise<Env> {
-  const ts = await startTestServer();
-  const client = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
-  const abort = new AbortController();
-  const logs: string[] = [];
-  const log = (m: string) => logs.push(m);
-  const manager = new ControllerManager(client, { controllers: ['replicaset', 'deployment', 'disruption'], log });
-  const running = manager.run(abort.signal);
-  const scheduler = new Scheduler({ client, log });
-  const scheduling = scheduler.run(abort.signal);
-  const hollow = await startHollowNodes({ client, count: 3, zones: 1, leaseRenewIntervalMs: 500, statusUpdateIntervalMs: 1000, maxDeletionGraceMs: 200, log });
-  return {
-    ts, client, hollow,
-    async stop() {
-      abort.abort();
-      await Promise.all([running, scheduling]);
-      await hollow.stop();
-      client.close();
-      await ts.stop();
-      if (process.env.BOSUN_TEST_LOGS) for (const l of logs) console.error(l);
-    },
-  };
-}
+const startEnv = () => startHollowEnv({ controllers: ['replicaset', 'deployment', 'disruption'], nodes: 3, zones: 1 });
 
 const webPods = async (client: Client): Promise<Pod[]> =>
   (await client.list(pods, { namespace: 'default', labelSelector: 'app=web' })).items;

@@ -4,39 +4,10 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { Client, deployments, endpoints, endpointslices, isNotFound, pods, services } from '../../src/client/index.js';
-import { ControllerManager } from '../../src/controllers/index.js';
 import { computeSubsets } from '../../src/controllers/endpoints/controller.js';
-import { Scheduler } from '../../src/scheduler/index.js';
-import { startHollowNodes, type HollowCluster } from '../../src/sim/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { eventually } from './env.js';
+import { eventually, startHollowEnv } from './env.js';
 
-interface Env { ts: TestServer; client: Client; hollow: HollowCluster; stop(): Promise<void> }
-
-/** Server, controller-manager, scheduler and five hollow nodes (110 pods each), all in this process. */
-async function startEnv(): Promise<Env> {
-  const ts = await startTestServer();
-  const client = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
-  const abort = new AbortController();
-  const logs: string[] = [];
-  const log = (m: string) => logs.push(m);
-  const manager = new ControllerManager(client, { controllers: ['replicaset', 'deployment', 'garbagecollector', 'endpoint', 'endpointslice'], log });
-  const running = manager.run(abort.signal);
-  const scheduler = new Scheduler({ client, log });
-  const scheduling = scheduler.run(abort.signal);
-  const hollow = await startHollowNodes({ client, count: 5, zones: 2, leaseRenewIntervalMs: 500, statusUpdateIntervalMs: 1000, maxDeletionGraceMs: 200, log });
-  return {
-    ts, client, hollow,
-    async stop() {
-      abort.abort();
-      await Promise.all([running, scheduling]);
-      await hollow.stop();
-      client.close();
-      await ts.stop();
-      if (process.env.BOSUN_TEST_LOGS) for (const l of logs) console.error(l);
-    },
-  };
-}
+const startEnv = () => startHollowEnv({ controllers: ['replicaset', 'deployment', 'garbagecollector', 'endpoint', 'endpointslice'], nodes: 5, zones: 2 });
 
 const deployment = (replicas: number): Deployment => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },

@@ -1,5 +1,7 @@
 import { Client, type KubeObject, type ResourceDescriptor } from '../../src/client/index.js';
-import { ControllerManager, type ControllerManagerOptions } from '../../src/controllers/index.js';
+import { ControllerManager, type ControllerManagerOptions, type ControllerName } from '../../src/controllers/index.js';
+import { Scheduler } from '../../src/scheduler/index.js';
+import { startHollowNodes, type HollowCluster } from '../../src/sim/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { FakeKubelet, type FakeKubeletOptions } from '../helpers/fake-kubelet.js';
 
@@ -59,4 +61,29 @@ export async function eventually<T>(what: string, fn: () => Promise<T> | T, time
 export async function count<T extends KubeObject>(client: Client, res: ResourceDescriptor<T>, namespace: string, selector?: string, filter: (o: T) => boolean = () => true): Promise<number> {
   const list = await client.list(res, { namespace, labelSelector: selector });
   return list.items.filter(filter).length;
+}
+
+export interface HollowEnv { ts: TestServer; client: Client; hollow: HollowCluster; stop(): Promise<void> }
+
+/** Server, controller-manager, scheduler and hollow nodes, all in this process: a small cluster without root. */
+export async function startHollowEnv(opts: { controllers: readonly ControllerName[]; nodes: number; zones: number }): Promise<HollowEnv> {
+  const ts = await startTestServer();
+  const client = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
+  const abort = new AbortController();
+  const logs: string[] = [];
+  const log = (m: string) => logs.push(m);
+  const running = new ControllerManager(client, { controllers: opts.controllers, log }).run(abort.signal);
+  const scheduling = new Scheduler({ client, log }).run(abort.signal);
+  const hollow = await startHollowNodes({ client, count: opts.nodes, zones: opts.zones, leaseRenewIntervalMs: 500, statusUpdateIntervalMs: 1000, maxDeletionGraceMs: 200, log });
+  return {
+    ts, client, hollow,
+    async stop() {
+      abort.abort();
+      await Promise.all([running, scheduling]);
+      await hollow.stop();
+      client.close();
+      await ts.stop();
+      if (process.env.BOSUN_TEST_LOGS) for (const l of logs) console.error(l);
+    },
+  };
 }
