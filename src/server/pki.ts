@@ -17,8 +17,39 @@ export interface ClusterPki {
   serving: KeyPairPem;
   /** cluster-admin client certificate (CN=system:admin, O=system:masters) for the kubeconfig. */
   admin: KeyPairPem;
+  /** The API server's client certificate towards kubelets (CN=kube-apiserver-kubelet-client, O=system:masters). */
+  kubeletClient: KeyPairPem;
   /** sha256 of the CA certificate PEM, as k3s puts in its `K10…` join tokens. */
   caHash: string;
+  /** Signs further certificates with the cluster CA (nodes, etcd members). */
+  authority: CertificateAuthority;
+}
+
+/** The cluster CA as a signer of leaf certificates. */
+export class CertificateAuthority {
+  constructor(private readonly signer: { cert: x509.X509Certificate; key: CryptoKey }) {}
+
+  /** A client certificate: `CN=<commonName>, O=<org>…`. */
+  issueClient(commonName: string, organizations: string[] = []): Promise<KeyPairPem> {
+    return issue(this.signer, subjectOf(commonName, organizations), [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ]);
+  }
+
+  /** A serving certificate for these DNS names and IP addresses (and client use, as etcd peers need). */
+  issueServing(commonName: string, sans: string[], opts: { clientAuth?: boolean } = {}): Promise<KeyPairPem> {
+    const usages = [x509.ExtendedKeyUsage.serverAuth, ...(opts.clientAuth ? [x509.ExtendedKeyUsage.clientAuth] : [])];
+    return issue(this.signer, subjectOf(commonName, []), [
+      new x509.ExtendedKeyUsageExtension(usages),
+      new x509.SubjectAlternativeNameExtension(sanNames(sans)),
+    ]);
+  }
+}
+
+const subjectOf = (cn: string, orgs: string[]) => [`CN=${cn}`, ...orgs.map((o) => `O=${o}`)].join(', ');
+
+function sanNames(sans: string[]): Array<{ type: 'ip' | 'dns'; value: string }> {
+  return [...new Set(sans)].map((s) => ({ type: isIp(s) ? 'ip' as const : 'dns' as const, value: s }));
 }
 
 async function keyToPem(key: CryptoKey): Promise<string> {
@@ -110,10 +141,7 @@ export async function loadOrCreatePki(tlsDir: string, sans: string[]): Promise<C
   if (!serving || JSON.stringify(sansOf(new x509.X509Certificate(serving.certPem))) !== JSON.stringify(wanted)) {
     serving = await issue(caSigner, 'CN=kube-apiserver', [
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(wanted.map((s) => {
-        const [type, ...rest] = s.split(':');
-        return { type: type as 'ip' | 'dns', value: rest.join(':') };
-      })),
+      new x509.SubjectAlternativeNameExtension(sanNames(sans)),
     ]);
     await writePair(tlsDir, 'serving-kube-apiserver', serving);
   }
@@ -126,5 +154,13 @@ export async function loadOrCreatePki(tlsDir: string, sans: string[]): Promise<C
     await writePair(tlsDir, 'client-admin', admin);
   }
 
-  return { ca, serving, admin, caHash: createHash('sha256').update(ca.certPem).digest('hex') };
+  let kubeletClient = await readPair(tlsDir, 'client-kube-apiserver-kubelet');
+  if (!kubeletClient) {
+    kubeletClient = await issue(caSigner, 'CN=kube-apiserver-kubelet-client, O=system:masters', [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ]);
+    await writePair(tlsDir, 'client-kube-apiserver-kubelet', kubeletClient);
+  }
+
+  return { ca, serving, admin, kubeletClient, authority: new CertificateAuthority(caSigner), caHash: createHash('sha256').update(ca.certPem).digest('hex') };
 }
