@@ -8,12 +8,13 @@ import { EndpointSliceController, type EndpointSliceControllerOptions } from './
 import { GarbageCollector } from './garbage-collector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle/controller.js';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/controller.js';
 import { PodGC, type PodGCOptions } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { replicaSetKind, replicationControllerKind } from './replicaset/kinds.js';
 
-export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption' | 'endpoint' | 'endpointslice';
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption', 'endpoint', 'endpointslice'];
+export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption' | 'endpoint' | 'endpointslice' | 'nodeipam';
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption', 'endpoint', 'endpointslice', 'nodeipam'];
 
 export interface ControllerManagerOptions {
   /** Which controllers run (upstream's --controllers); all by default. */
@@ -28,6 +29,8 @@ export interface ControllerManagerOptions {
   nodeLifecycle?: NodeLifecycleOptions;
   /** --max-endpoints-per-slice. */
   endpointSlice?: Pick<EndpointSliceControllerOptions, 'maxEndpointsPerSlice'>;
+  /** --cluster-cidr and --node-cidr-mask-size. */
+  nodeIpam?: Omit<NodeIpamOptions, 'log'>;
   log?: (m: string) => void;
 }
 
@@ -57,6 +60,7 @@ export class ControllerManager {
     if (enabled.has('disruption')) { const c = new DisruptionController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     if (enabled.has('endpoint')) { const c = new EndpointsController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     if (enabled.has('endpointslice')) { const c = new EndpointSliceController(this.client, informers, { workers, log, ...this.opts.endpointSlice }); runs.push((s) => c.run(s)); }
+    if (enabled.has('nodeipam')) { const c = new NodeIpamController(this.client, informers, { log, ...this.opts.nodeIpam }); runs.push((s) => c.run(s)); }
     informers.start(signal);
     try {
       await informers.waitForSync(signal);

@@ -34,22 +34,8 @@ export const timestamp = (ms = Date.now()): string => new Date(ms).toISOString()
 
 // ---- pod CIDRs ------------------------------------------------------------------
 
-export interface Cidr { base: number; prefix: number }
-
-export function parseCidr(text: string): Cidr {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new Error(`invalid IPv4 CIDR "${text}"`);
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) throw new Error(`invalid IPv4 CIDR "${text}"`);
-  const addr = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  return { base: addr - (addr % size), prefix };
-}
-
-export const ipString = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-export const cidrString = (c: Cidr): string => `${ipString(c.base)}/${c.prefix}`;
-export const cidrSize = (c: Cidr): number => 2 ** (32 - c.prefix);
+export { parseCidr, ipString, cidrString, cidrSize, type Cidr } from '../api/cidr.js';
+import { parseCidr, cidrString } from '../api/cidr.js';
 
 /** The cluster's documented default (k3s): a /24 per node out of 10.42.0.0/16, room for 256 nodes. */
 export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
