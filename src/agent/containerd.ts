@@ -1,0 +1,389 @@
+/**
+ * Supervises the node's own containerd (Debian's 1.6): writes its config under
+ * the agent's state dir, starts it, restarts it when it dies, and stops it
+ * without touching running containers (their shims are separate processes, so
+ * restarting the agent never kills pods).
+ *
+ * The config follows what works on these machines (see MACHINE-NOTES): own
+ * root/state/socket, CRI with restrict_oom_score_adj (negative oom_score_adj is
+ * forbidden here), runc v2 shim with cgroupfs, CNI from /usr/lib/cni, and a
+ * registry hosts dir that lets the local registry be pulled over plain HTTP.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+export interface ContainerdOptions {
+  /** Directory holding config, root, state, socket and log, e.g. `<data-dir>/agent/containerd`. */
+  stateDir: string;
+  /** Where the CRI plugin reads the CNI network config (see writeCniConfig). */
+  cniConfDir: string;
+  /** CNI plugin binaries; Debian installs them in /usr/lib/cni. */
+  cniBinDir?: string;
+  /** The pod sandbox image; must already be imported under exactly this name (see ensureImages). */
+  sandboxImage: string;
+  /** Registries pulled over plain HTTP; default `['127.0.0.1:5000']`. */
+  plainHttpRegistries?: string[];
+  /** containerd binary; default `containerd` on PATH. */
+  binary?: string;
+  log?: (m: string) => void;
+}
+
+export interface RunningContainerd {
+  /** CRI endpoint, `unix:///…/containerd.sock`. */
+  endpoint: string;
+  socketPath: string;
+  /** The namespace the CRI plugin keeps its containers and images in. */
+  namespace: 'k8s.io';
+  stateDir: string;
+  cniConfDir: string;
+  cniBinDir: string;
+  /** Pid of the containerd process now running (changes when supervision restarts it). */
+  pid(): number | undefined;
+  /** SIGTERMs containerd and stops supervising it; containers keep running. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CNI_BIN_DIR = '/usr/lib/cni';
+
+/** Runs `ctr` against our containerd; resolves stdout, rejects with stderr in the message. */
+export function ctr(run: Pick<RunningContainerd, 'socketPath'>, args: string[], opts: { namespace?: string; timeoutMs?: number } = {}): Promise<string> {
+  const full = ['--address', run.socketPath, ...(opts.namespace === '' ? [] : ['-n', opts.namespace ?? 'k8s.io']), ...args];
+  return new Promise((resolve, reject) => {
+    execFile('ctr', full, { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`ctr ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Paths of everything containerd keeps under stateDir. */
+export function containerdPaths(stateDir: string) {
+  return {
+    config: join(stateDir, 'config.toml'),
+    root: join(stateDir, 'root'),
+    state: join(stateDir, 'state'),
+    socket: join(stateDir, 'containerd.sock'),
+    certsDir: join(stateDir, 'certs.d'),
+    pidFile: join(stateDir, 'containerd.pid'),
+    logFile: join(stateDir, 'containerd.log'),
+  };
+}
+
+const tomlString = (s: string) => JSON.stringify(s);
+
+export function renderConfig(opts: ContainerdOptions): string {
+  const p = containerdPaths(opts.stateDir);
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return `# Written by bosun; regenerated on every agent start.
+version = 2
+root = ${tomlString(p.root)}
+state = ${tomlString(p.state)}
+# Plugins a node never uses here: skipping them saves start time and log noise.
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[grpc]
+  address = ${tomlString(p.socket)}
+
+[ttrpc]
+  address = ${tomlString(p.socket + '.ttrpc')}
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${tomlString(join(opts.stateDir, 'opt'))}
+
+[${cri}]
+  sandbox_image = ${tomlString(opts.sandboxImage)}
+  # This machine forbids a negative oom_score_adj even to root.
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+
+  [${cri}.containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+
+    [${cri}.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+
+      [${cri}.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+
+  [${cri}.cni]
+    bin_dir = ${tomlString(opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR)}
+    conf_dir = ${tomlString(opts.cniConfDir)}
+    max_conf_num = 1
+
+  [${cri}.registry]
+    config_path = ${tomlString(p.certsDir)}
+`;
+}
+
+/** One hosts.toml per plain-HTTP registry: containerd then pulls it over http. */
+async function writeRegistryHosts(certsDir: string, registries: string[]): Promise<void> {
+  await rm(certsDir, { recursive: true, force: true });
+  for (const host of registries) {
+    const dir = join(certsDir, host);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'hosts.toml'),
+      `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve", "push"]\n  skip_verify = true\n`);
+  }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** Is pid a containerd started with our config file? Guards against a recycled pid. */
+function isOurContainerd(pid: number, configPath: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((a) => a.endsWith('containerd')) && cmdline.includes(configPath);
+  } catch { return false; }
+}
+
+async function waitExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true;
+    // A zombie child of ours counts as gone.
+    try { if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true; } catch { return true; }
+    await sleep(50);
+  }
+  return !alive(pid);
+}
+
+/** A containerd left by an earlier agent run on the same stateDir is replaced:
+ *  we want it as our child, so that we see it exit. Its containers survive. */
+async function replaceLeftover(configPath: string, pidFile: string, log: (m: string) => void): Promise<void> {
+  let pid: number | undefined;
+  try { pid = Number((await readFile(pidFile, 'utf8')).trim()) || undefined; } catch { /* no pid file */ }
+  if (!pid || !isOurContainerd(pid, configPath)) return;
+  log(`containerd: replacing containerd (pid ${pid}) left from an earlier run`);
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  if (!(await waitExit(pid, 10_000))) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    await waitExit(pid, 5_000);
+  }
+}
+
+export async function startContainerd(opts: ContainerdOptions): Promise<RunningContainerd> {
+  const log = opts.log ?? (() => {});
+  const p = containerdPaths(opts.stateDir);
+  await mkdir(opts.stateDir, { recursive: true, mode: 0o711 });
+  await mkdir(opts.cniConfDir, { recursive: true });
+  await replaceLeftover(p.config, p.pidFile, log);
+  await writeFile(p.config, renderConfig(opts));
+  await writeRegistryHosts(p.certsDir, opts.plainHttpRegistries ?? ['127.0.0.1:5000']);
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let backoffMs = 500;
+
+  const launch = async (): Promise<ChildProcess> => {
+    await rm(p.socket, { force: true });
+    // Output goes to a file, not a pipe: containerd must outlive a crashed agent
+    // without dying of SIGPIPE, and it runs in its own process group so a
+    // Ctrl-C to the agent does not reach it.
+    const fd = openSync(p.logFile, 'a');
+    const c = spawn(opts.binary ?? 'containerd', ['--config', p.config], { stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+    const startedAt = Date.now();
+    c.once('exit', (code, signal) => {
+      if (child !== c || stopping) return;
+      child = undefined;
+      if (Date.now() - startedAt > 60_000) backoffMs = 500;
+      log(`containerd: exited unexpectedly (code ${code}, signal ${signal}); restarting in ${backoffMs} ms (log: ${p.logFile})`);
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        launch().then((n) => waitReady(n).then(() => log(`containerd: restarted (pid ${n.pid})`)))
+          .catch((e) => log(`containerd: restart failed: ${(e as Error).message}`));
+      }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    });
+    child = c;
+    await writeFile(p.pidFile, `${c.pid}\n`);
+    return c;
+  };
+
+  const waitReady = async (c: ChildProcess, timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (c.exitCode !== null || c.signalCode !== null) break;
+      if (existsSync(p.socket) && (await socketAnswers(p.socket))) {
+        // The socket accepts before every service is registered; ask it for real.
+        try { await ctr({ socketPath: p.socket }, ['version'], { namespace: '', timeoutMs: 5_000 }); return; } catch { /* not yet */ }
+      }
+      await sleep(50);
+    }
+    const tail = (() => { try { return readFileSync(p.logFile, 'utf8').split('\n').slice(-15).join('\n'); } catch { return ''; } })();
+    throw new Error(`containerd did not become ready within ${timeoutMs} ms; log tail:\n${tail}`);
+  };
+
+  const first = await launch();
+  try {
+    await waitReady(first);
+  } catch (e) {
+    stopping = true;
+    try { first.kill('SIGKILL'); } catch { /* gone */ }
+    throw e;
+  }
+  log(`containerd: ready at ${p.socket} (pid ${first.pid})`);
+
+  return {
+    endpoint: `unix://${p.socket}`,
+    socketPath: p.socket,
+    namespace: 'k8s.io',
+    stateDir: opts.stateDir,
+    cniConfDir: opts.cniConfDir,
+    cniBinDir: opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR,
+    pid: () => child?.pid,
+    async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      const c = child;
+      child = undefined;
+      if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => { try { c.kill('SIGKILL'); } catch { /* gone */ } }, 10_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(p.pidFile, { force: true });
+      log('containerd: stopped');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Cleanup for tests and uninstall: remove every container of every namespace,
+// tearing down CRI sandbox networking ourselves (no CRI client needed).
+
+interface ContainerInfo {
+  ID: string;
+  Labels?: Record<string, string>;
+  Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
+}
+
+/** CNI DEL for one sandbox, plugin by plugin in reverse order, as libcni would. */
+async function cniDel(run: RunningContainerd, id: string, netnsPath: string): Promise<void> {
+  let files: string[] = [];
+  try { files = readdirSync(run.cniConfDir).filter((f) => f.endsWith('.conflist')).sort(); } catch { return; }
+  if (files.length === 0) return;
+  const conflist = JSON.parse(await readFile(join(run.cniConfDir, files[0]!), 'utf8')) as { name: string; cniVersion: string; plugins: Record<string, unknown>[] };
+  for (const plugin of [...conflist.plugins].reverse()) {
+    const conf = { ...plugin, name: conflist.name, cniVersion: conflist.cniVersion };
+    await new Promise<void>((resolve) => {
+      const c = execFile(join(run.cniBinDir, String(plugin.type)), [], {
+        env: { ...process.env, CNI_COMMAND: 'DEL', CNI_CONTAINERID: id, CNI_NETNS: netnsPath, CNI_IFNAME: 'eth0', CNI_PATH: run.cniBinDir },
+        timeout: 30_000,
+      }, () => resolve());
+      c.stdin?.end(JSON.stringify(conf));
+    });
+  }
+  // libcni's result cache for this attachment.
+  await rm(`/var/lib/cni/results/${conflist.name}-${id}-eth0`, { force: true });
+}
+
+async function unmountUnder(dir: string): Promise<void> {
+  let mounts: string[] = [];
+  try {
+    mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' ') ?? '')
+      .filter((m) => m === dir || m.startsWith(dir + '/'));
+  } catch { return; }
+  // Deepest first.
+  for (const m of mounts.sort((a, b) => b.length - a.length)) {
+    await new Promise<void>((r) => execFile('umount', ['-l', m], () => r()));
+  }
+}
+
+/** Kills shims serving our socket that survived their tasks. */
+async function killShims(socketPath: string): Promise<void> {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!args[0]?.includes('containerd-shim')) continue;
+      const i = args.indexOf('-address');
+      if (i >= 0 && args[i + 1] === socketPath) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone */ }
+  }
+}
+
+/**
+ * Removes every container and task in every namespace of this containerd, CRI
+ * sandboxes included (their CNI attachments, netns and shm mounts too), then
+ * kills leftover shims. For tests and uninstall; containerd keeps running.
+ */
+export async function removeAllContainers(run: RunningContainerd): Promise<void> {
+  const namespaces = (await ctr(run, ['namespaces', 'ls', '-q'], { namespace: '' }).catch(() => '')).split('\n').filter(Boolean);
+  for (const ns of namespaces) {
+    const ids = (await ctr(run, ['containers', 'ls', '-q'], { namespace: ns }).catch(() => '')).split('\n').filter(Boolean);
+    const infos: ContainerInfo[] = [];
+    for (const id of ids) {
+      try { infos.push(JSON.parse(await ctr(run, ['containers', 'info', id], { namespace: ns })) as ContainerInfo); } catch { infos.push({ ID: id }); }
+    }
+    // Workload containers first, sandboxes last (they hold the network).
+    const isSandbox = (c: ContainerInfo) => c.Labels?.['io.cri-containerd.kind'] === 'sandbox';
+    infos.sort((a, b) => Number(isSandbox(a)) - Number(isSandbox(b)));
+    for (const c of infos) {
+      await ctr(run, ['tasks', 'kill', '-s', 'SIGKILL', c.ID], { namespace: ns }).catch(() => {});
+      for (let i = 0; i < 40; i++) {
+        try { await ctr(run, ['tasks', 'delete', '-f', c.ID], { namespace: ns }); break; } catch (e) {
+          if (/not found/.test((e as Error).message)) break;
+          await sleep(100);
+        }
+      }
+      if (isSandbox(c)) {
+        const netns = c.Spec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+        if (netns) {
+          await cniDel(run, c.ID, netns);
+          await new Promise<void>((r) => execFile('umount', [netns], () => r()));
+          await rm(netns, { force: true });
+        }
+      }
+      await ctr(run, ['containers', 'delete', c.ID], { namespace: ns }).catch(() => {});
+    }
+  }
+  await killShims(run.socketPath);
+  await unmountUnder(containerdPaths(run.stateDir).state);
+}
+
+/**
+ * Full teardown of a node runtime directory: remove containers, stop
+ * containerd, unmount anything left under stateDir and delete it.
+ */
+export async function destroyContainerd(run: RunningContainerd): Promise<void> {
+  await removeAllContainers(run).catch(() => {});
+  await run.stop();
+  await killShims(run.socketPath);
+  await unmountUnder(run.stateDir);
+  await rm(run.stateDir, { recursive: true, force: true });
+}
+
