@@ -4,6 +4,12 @@ import { timingSafeEqual } from 'node:crypto';
 
 export interface UserInfo { name: string; groups: string[] }
 
+/** Upstream's group for bootstrap-token users: allowed to join a node, nothing else. */
+export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
+
+/** Looks a bearer token up somewhere else (bootstrap-token Secrets); undefined when unknown. */
+export type TokenSource = (token: string) => UserInfo | undefined;
+
 /**
  * Authenticates a request by client certificate (signed by the cluster CA,
  * CN = user, O = groups) or bearer token. Anonymous requests get undefined.
@@ -13,6 +19,9 @@ export class Authenticator {
 
   addToken(token: string, user: UserInfo): void { this.tokens.set(token, user); }
   removeToken(token: string): void { this.tokens.delete(token); }
+
+  private readonly sources: TokenSource[] = [];
+  addTokenSource(source: TokenSource): void { this.sources.push(source); }
 
   /** A TLS connection's client certificate never changes: decode it once per connection, not per request. */
   private readonly certUsers = new WeakMap<TLSSocket, UserInfo | null>();
@@ -42,6 +51,10 @@ export class Authenticator {
       for (const [token, user] of this.tokens) {
         const known = Buffer.from(token);
         if (known.length === presented.length && timingSafeEqual(known, presented)) return user;
+      }
+      for (const source of this.sources) {
+        const user = source(presented.toString());
+        if (user) return user;
       }
     }
     return undefined;

@@ -11,7 +11,7 @@ import { CacheSet } from './watch-cache.js';
 import { strategyFor } from './strategies/index.js';
 import { Discovery } from './discovery.js';
 import { ResourceHandler } from './handlers/resource.js';
-import { Authenticator, PUBLIC_PATHS } from './authn.js';
+import { Authenticator, BOOTSTRAPPERS_GROUP, PUBLIC_PATHS, type UserInfo } from './authn.js';
 import { ApiServerMetrics } from './metrics.js';
 import { writeJson, writeStatusError } from './http.js';
 import { servedOpenapiV2, servedOpenapiV3Document, servedOpenapiV3Index, type ServedDocument } from './openapi/documents.js';
@@ -22,6 +22,8 @@ import { ServiceAllocation } from './allocation/service-allocation.js';
 import { ensureKubernetesService } from './allocation/kubernetes-service.js';
 import { decodeStored } from './watch-cache.js';
 import { defaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSecondsOptions } from './admission/default-toleration-seconds.js';
+import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi, Scraper } from '../metrics/index.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
 
 export interface ApiServerOptions {
   store: Store;
@@ -37,6 +39,12 @@ export interface ApiServerOptions {
   serviceClusterIpRange?: string;
   /** NodePort range, upstream's `--service-node-port-range`; 30000-32767 by default. */
   serviceNodePortRange?: string;
+  /** Resource metrics (metrics.k8s.io, as metrics-server): scraped from kubelets with this client certificate. */
+  metrics?: { kubeletClient: { certPem: string; keyPem: string }; resolutionMs?: number; insecureTLS?: boolean };
+  /** Paths the server itself answers before authentication (`/cacerts`, server bootstrap); true when handled. */
+  extraHandler?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+  /** Paths answered after authentication, outside the REST API (node join); true when handled. */
+  authenticatedHandler?: (req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo) => boolean | Promise<boolean>;
 }
 
 /** Upstream's repair controllers run every three minutes. */
@@ -61,6 +69,9 @@ export class ApiServer {
   private readonly sockets = new Set<Socket>();
   readonly serviceAllocation: ServiceAllocation;
   private repairTimer?: NodeJS.Timeout;
+  /** The metrics pipeline, when `options.metrics` is set. */
+  readonly scraper?: Scraper;
+  private readonly metricsApi?: MetricsApi;
 
   constructor(private readonly options: ApiServerOptions) {
     this.caches = new CacheSet(options.store, REGISTRY_ROOT);
@@ -78,7 +89,20 @@ export class ApiServer {
       this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns), admission, hooks));
     }
     this.handler = new ResourceHandler((g, r) => this.registries.get(`${g}/${r}`), () => options.store.currentRevision());
-    this.discovery = new Discovery(() => this.address());
+    if (options.metrics) {
+      const nodes = () => this.registry('', 'nodes').cache.list().map((o) => o.object as Node);
+      const podCache = () => this.registry('', 'pods');
+      this.scraper = new Scraper({
+        listNodes: nodes, clientCertPem: options.metrics.kubeletClient.certPem, clientKeyPem: options.metrics.kubeletClient.keyPem,
+        caPem: options.tls.caPem, resolutionMs: options.metrics.resolutionMs, insecureTLS: options.metrics.insecureTLS,
+        log: (m) => console.error(`apiserver: ${m}`),
+      });
+      this.metricsApi = new MetricsApi({
+        store: this.scraper.store, listNodes: nodes,
+        listPods: (ns) => { const r = podCache(); return r.cache.list(ns ? r.keyFor(ns, '') : '').map((o) => o.object as Pod); },
+      });
+    }
+    this.discovery = new Discovery(() => this.address(), this.metricsApi ? METRICS_RESOURCES : []);
   }
 
   registry(group: string, resource: string): ResourceRegistry {
@@ -125,6 +149,7 @@ export class ApiServer {
     await ensureKubernetesService(this.options.store, this.registry('', 'services'), this.registry('', 'endpoints'), this.serviceAllocation.ips.ipAt(0), this.hostAddress(), this.port, log);
     this.repairTimer = setInterval(() => { void this.repairAllocations(log).catch((err: unknown) => console.error('apiserver: allocation repair failed:', err)); }, ALLOCATION_REPAIR_INTERVAL_MS);
     this.repairTimer.unref();
+    this.scraper?.start();
     this.ready = true;
   }
 
@@ -171,6 +196,7 @@ export class ApiServer {
     this.ready = false;
     this.stopping = true;
     clearInterval(this.repairTimer);
+    await this.scraper?.stop();
     this.caches.close();
     if (this.server) {
       const server = this.server;
@@ -191,11 +217,15 @@ export class ApiServer {
       if (info.verb !== 'watch') this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     });
     try {
+      if (this.options.extraHandler && await this.options.extraHandler(req, res, url)) return;
       if (PUBLIC_PATHS.has(url.pathname) || url.pathname.startsWith('/livez') || url.pathname.startsWith('/readyz') || url.pathname.startsWith('/healthz')) {
         return this.serveHealth(res, url.pathname);
       }
       const user = this.options.authenticator.authenticate(req);
       if (!user) throw unauthorized();
+      if (this.options.authenticatedHandler && await this.options.authenticatedHandler(req, res, url, user)) return;
+      // A bootstrap token only lets a machine join (the handler above); it is not a cluster credential.
+      if (user.groups.includes(BOOTSTRAPPERS_GROUP)) throw forbidden(`User "${user.name}" cannot ${info.verb || 'get'} path "${url.pathname}"`);
       if (url.pathname === '/metrics') {
         res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
         res.end(await this.metrics.registry.metrics());
@@ -206,6 +236,7 @@ export class ApiServer {
         if (this.discovery.serve(req, res, info.parts)) return;
         throw pathNotFound();
       }
+      if (this.metricsApi && info.group === METRICS_GROUP) return this.metricsApi.serve(req, res, info, url);
       const def = findResource(info.group, info.version, info.resource ?? '');
       if (!def) throw pathNotFound();
       if (info.verb === 'watch') {

@@ -10,6 +10,7 @@ Usage:
   bosun server [flags]      run a server (API server on SQLite or etcd)
   bosun kubectl ARGS...     run kubectl against this machine's server
   bosun sim --server URL --token T --nodes N   hollow nodes: fake nodes and kubelet (bosun sim --help)
+  bosun token create|list|delete   join tokens for agents (bosun token --help)
   bosun --version
 
 ${SERVER_USAGE}`;
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     case 'server': return server(rest);
     case 'kubectl': return kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
+    case 'token': return (await import('./token.js')).token(rest);
     case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return;
     default:

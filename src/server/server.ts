@@ -9,6 +9,8 @@ import { Authenticator } from '../apiserver/authn.js';
 import { loadOrCreatePki } from './pki.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { formatToken, newSecret, parseToken } from './token.js';
+import { bootstrapTokenSource } from './bootstrap-tokens.js';
+import { nodeCredentialsHandler } from './node-bootstrap.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
@@ -37,6 +39,9 @@ export interface ServerConfig {
   /** Leader-elected components to run; default: the scheduler and the controller-manager. */
   controlLoops?: ControlLoop[];
   leaderElection?: LeaderElectionTimings;
+  /** metrics-server's `--metric-resolution` (15 s) and `--kubelet-insecure-tls`, for the built-in metrics.k8s.io. */
+  metricResolutionMs?: number;
+  kubeletInsecureTLS?: boolean;
 }
 
 export const defaultDataDir = (): string =>
@@ -89,7 +94,10 @@ export class BosunServer {
       defaultTolerationSeconds: config.defaultTolerationSeconds,
       serviceClusterIpRange: config.serviceCidr,
       serviceNodePortRange: config.serviceNodePortRange,
+      metrics: { kubeletClient: pki.kubeletClient, resolutionMs: config.metricResolutionMs, insecureTLS: config.kubeletInsecureTLS },
+      authenticatedHandler: nodeCredentialsHandler(pki.authority, pki.ca.certPem, (m) => log(`bosun: ${m}`)),
     });
+    authenticator.addTokenSource(bootstrapTokenSource(this.apiserver.registry('', 'secrets')));
     await this.apiserver.start((m) => log(`bosun: ${m}`));
     const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${this.apiserver.port}`;

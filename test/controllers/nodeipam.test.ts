@@ -17,7 +17,7 @@ test('node IPAM gives every node its own /24 of the cluster CIDR and keeps the o
 
   const cidrs = await eventually('every node has a podCIDR', async () => {
     const list = (await env.client.list(nodes)).items;
-    return list.every((n) => n.spec?.podCIDR) && list.map((n) => [n.metadata!.name!, n.spec!.podCIDR!] as const);
+    return list.every((n) => n.spec?.podCIDR) ? list.map((n) => [n.metadata!.name!, n.spec!.podCIDR!] as const) : undefined;
   });
   const byName = new Map(cidrs);
   assert.equal(byName.get('has-range'), '10.42.0.0/24');
