@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIResource, APIResourceList, APIGroup, APIGroupList, APIVersions } from 'kubernetes-types/meta/v1';
-import { RESOURCES, groupVersions, verbsOf, apiVersionOf, type ResourceDefinition } from './resources.js';
+import { RESOURCES, verbsOf, apiVersionOf, type ResourceDefinition } from './resources.js';
 import { pathNotFound } from '../api/status.js';
 import { writeJson } from './http.js';
 
@@ -14,9 +14,9 @@ const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: str
   eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
 };
 
-function apiResources(group: string, version: string): APIResource[] {
+function apiResources(all: ResourceDefinition[], group: string, version: string): APIResource[] {
   const out: APIResource[] = [];
-  for (const r of RESOURCES.filter((d) => d.group === group && d.version === version)) {
+  for (const r of all.filter((d) => d.group === group && d.version === version)) {
     out.push({
       name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r),
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
@@ -40,13 +40,13 @@ function apiGroup(group: string, versions: string[]): APIGroup {
   return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
-function aggregatedGroup(group: string, versions: string[]) {
+function aggregatedGroup(all: ResourceDefinition[], group: string, versions: string[]) {
   return {
     metadata: group ? { name: group } : {},
     versions: versions.map((version) => ({
       version,
       freshness: 'Current',
-      resources: RESOURCES.filter((r) => r.group === group && r.version === version).map((r: ResourceDefinition) => ({
+      resources: all.filter((r) => r.group === group && r.version === version).map((r: ResourceDefinition) => ({
         resource: r.resource,
         responseKind: { group: r.group, version: r.version, kind: r.kind },
         scope: r.namespaced ? 'Namespaced' : 'Cluster',
@@ -102,7 +102,23 @@ class Cached {
 export class Discovery {
   private readonly docs = new Map<string, Cached>();
 
-  constructor(private readonly serverAddress: () => string) {}
+  private readonly resources: ResourceDefinition[];
+
+  /** `extra`: resources served by a handler of their own rather than a registry (metrics.k8s.io, as an APIService would add it). */
+  constructor(private readonly serverAddress: () => string, extra: ResourceDefinition[] = []) {
+    this.resources = [...RESOURCES, ...extra];
+  }
+
+  /** Group versions in preference order (first version of a group is preferred). */
+  private groupVersions(): Array<{ group: string; versions: string[] }> {
+    const groups = new Map<string, string[]>();
+    for (const r of this.resources) {
+      const versions = groups.get(r.group) ?? [];
+      if (!versions.includes(r.version)) versions.push(r.version);
+      groups.set(r.group, versions);
+    }
+    return [...groups].map(([group, versions]) => ({ group, versions }));
+  }
 
   private cached(key: string, build: () => { doc: unknown; contentType?: string }): Cached {
     let c = this.docs.get(key);
@@ -118,7 +134,7 @@ export class Discovery {
   serve(req: IncomingMessage, res: ServerResponse, parts: string[]): boolean {
     const [prefix, a, b] = parts;
     const aggregated = aggregatedVersion(req.headers.accept);
-    const groups = groupVersions();
+    const groups = this.groupVersions();
     if (prefix === 'api' && parts.length === 1) {
       if (aggregated) {
         this.cached(`agg-api-${aggregated}`, () => this.aggregated(aggregated, groups.filter((g) => g.group === ''))).serve(req, res);
@@ -149,14 +165,14 @@ export class Discovery {
     const [group, version] = prefix === 'api' && parts.length === 2 ? ['', a] : prefix === 'apis' && parts.length === 3 ? [a, b] : [undefined, undefined];
     if (group === undefined || version === undefined) return false;
     if (!groups.some((g) => g.group === group && g.versions.includes(version))) throw pathNotFound();
-    const list: APIResourceList = { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: apiResources(group, version) };
+    const list: APIResourceList = { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: apiResources(this.resources, group, version) };
     this.cached(`rl-${group}/${version}`, () => ({ doc: list })).serve(req, res);
     return true;
   }
 
   private aggregated(version: 'v2' | 'v2beta1', groups: Array<{ group: string; versions: string[] }>) {
     return {
-      doc: { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items: groups.map((g) => aggregatedGroup(g.group, g.versions)) },
+      doc: { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items: groups.map((g) => aggregatedGroup(this.resources, g.group, g.versions)) },
       contentType: `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`,
     };
   }

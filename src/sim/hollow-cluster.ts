@@ -9,6 +9,11 @@ import {
   timestamp, type Cidr, type NodeShape,
 } from './node-spec.js';
 import { desiredPhase, hollowPodStatus, statusMatches } from './pod-status.js';
+import { HollowKubeletApi, hollowSummary, usageFromAnnotations, type PodUsage } from './kubelet-api.js';
+import { KUBELET_ADDRESS_ANNOTATION, KUBELET_CERT_SHA256_ANNOTATION } from '../metrics/kubelet-address.js';
+import type { Summary } from '../metrics/summary.js';
+
+export type { PodUsage } from './kubelet-api.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -52,12 +57,16 @@ export interface HollowNodesOptions {
   /** Requests in flight at most, over registration, heartbeats and pods; default 32. */
   concurrency?: number;
   log?: (message: string) => void;
+  /**
+   * The cluster CA. Given, the nodes share one HTTPS kubelet API on
+   * 127.0.0.1 serving `/stats/summary` (synthetic usage) to the API
+   * server's kubelet client certificate; each Node points at it with the
+   * `bosun.io/kubelet-address` annotation and its kubelet endpoint port.
+   */
+  kubeletApiClientCA?: string;
   /** Called as nodes register (for progress lines). */
   onRegistered?: (done: number, total: number) => void;
 }
-
-/** Synthetic resource usage of a pod, for a metrics source to report later. */
-export interface PodUsage { cpuMillicores: number; memoryBytes: number }
 
 export interface HollowStats {
   leaseRenewals: number;
@@ -115,8 +124,10 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
  */
 export class HollowCluster {
   readonly nodeNames: string[];
-  /** Synthetic usage by pod key (`namespace/name`); only kept here for now. */
+  /** Synthetic usage by pod key (`namespace/name`), reported by the kubelet API's `/stats/summary`. */
   readonly usage = new Map<string, PodUsage>();
+  private usageSource?: (pod: Pod) => PodUsage | undefined;
+  private kubeletApi?: HollowKubeletApi;
   readonly stats: HollowStats = { leaseRenewals: 0, nodeStatusUpdates: 0, podStatusWrites: 0, podDeletions: 0, errors: 0 };
 
   private readonly client: Client;
@@ -218,7 +229,30 @@ export class HollowCluster {
     if (n.heartbeating) this.scheduleStatus(n, 0);
   }
 
+  /** A pod's usage from now on; it wins over `setUsageSource` and the pod's `sim.bosun.io/*-usage` annotations. */
   setUsage(podKey: string, usage: PodUsage): void { this.usage.set(podKey, usage); }
+
+  /** Usage for pods without a `setUsage` entry, asked at every scrape (e.g. a load shared by a Deployment's pods). */
+  setUsageSource(source: ((pod: Pod) => PodUsage | undefined) | undefined): void { this.usageSource = source; }
+
+  /** The kubelet API's port on 127.0.0.1 (0 without `kubeletApiClientCA`). */
+  get kubeletPort(): number { return this.kubeletApi?.port ?? 0; }
+
+  /**
+   * What `/stats/summary` reports for a node: its Running pods (not being
+   * deleted) with their usage — `setUsage`, else the usage source, else the
+   * annotations, else zero — and the node as their sum.
+   */
+  summary(nodeName: string): Summary | undefined {
+    const n = this.nodes.get(nodeName);
+    if (!n || !n.heartbeating || !this.informer.hasSynced()) return undefined;
+    const running = this.informer.lister().byIndex('nodeName', nodeName)
+      .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+    return hollowSummary(nodeName, running.map((pod) => ({
+      pod,
+      usage: this.usage.get(keyOf(pod)) ?? this.usageSource?.(pod) ?? usageFromAnnotations(pod) ?? { cpuMillicores: 0, memoryBytes: 0 },
+    })));
+  }
 
   /**
    * Stops heartbeats and the kubelet. With `deleteNodes`, removes the nodes
@@ -231,6 +265,7 @@ export class HollowCluster {
       this.abort.abort();
       this.queue.shutDown();
       await this.workers;
+      await this.kubeletApi?.stop();
     }
     if (opts.deleteNodes) {
       const gone = (err: unknown) => { if (!isCode(err, 404)) throw err; };
@@ -245,6 +280,11 @@ export class HollowCluster {
 
   /** Registers every node, then starts heartbeats and the pod informer; resolves once the informer synced. */
   async start(): Promise<void> {
+    if (this.opts.kubeletApiClientCA && this.opts.kubelet !== false) {
+      this.kubeletApi = new HollowKubeletApi({ clientCAPem: this.opts.kubeletApiClientCA, summary: (node) => this.summary(node) });
+      await this.kubeletApi.start();
+      this.log(`kubelet API for ${this.nodes.size} nodes on https://127.0.0.1:${this.kubeletApi.port}`);
+    }
     let done = 0;
     const failures: string[] = [];
     await Promise.all([...this.nodes.values()].map(async (n) => {
@@ -283,6 +323,15 @@ export class HollowCluster {
 
   private async register(n: NodeState): Promise<void> {
     const want = hollowNode(n.name, n.index, this.shape);
+    if (this.kubeletApi) {
+      // InternalIP stays the made-up 10.99.x.y (the scheduler's and others' view); the scraper goes to loopback.
+      want.metadata!.annotations = {
+        ...want.metadata!.annotations,
+        [KUBELET_ADDRESS_ANNOTATION]: '127.0.0.1',
+        [KUBELET_CERT_SHA256_ANNOTATION]: this.kubeletApi.certSha256,
+      };
+      want.status!.daemonEndpoints = { kubeletEndpoint: { Port: this.kubeletApi.port } };
+    }
     n.conditions = want.status!.conditions!;
     let node = await this.limiter.run(async () => {
       try {
@@ -306,7 +355,10 @@ export class HollowCluster {
       try {
         const updated = await this.client.update(nodes, {
           ...cur,
-          metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...want.metadata?.labels } },
+          metadata: {
+            ...cur.metadata, labels: { ...cur.metadata?.labels, ...want.metadata?.labels },
+            annotations: { ...cur.metadata?.annotations, ...want.metadata?.annotations },
+          },
           spec: { ...cur.spec, taints: want.spec?.taints },
         });
         return await this.client.updateStatus(nodes, { ...updated, status: want.status });

@@ -7,3 +7,4 @@ export * from './hollow-cluster.js';
 export * from './connect.js';
 export * from './node-spec.js';
 export * from './pod-status.js';
+export * from './kubelet-api.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { BosunServer } from '../../src/server/server.js';
+import { BosunServer, type ServerConfig } from '../../src/server/server.js';
 import type { ControlLoop } from '../../src/server/control-plane.js';
 
 export interface TestServer {
@@ -26,6 +26,8 @@ export interface StartOptions {
   keepDataDir?: boolean;
   /** Leader-elected loops to run in the server; none by default, so API tests see only their own writes. */
   controlLoops?: ControlLoop[];
+  /** More `bosun server` settings (e.g. `metricResolutionMs`). */
+  config?: Partial<ServerConfig>;
 }
 
 /** An in-process `bosun server` on a free loopback port and a temp data dir. */
@@ -39,6 +41,7 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     datastoreEndpoint: opts.datastoreEndpoint ?? '',
     disableAgent: true,
     controlLoops: opts.controlLoops ?? [],
+    ...opts.config,
   }, () => {});
   try {
     await server.start();

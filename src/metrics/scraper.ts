@@ -1,0 +1,167 @@
+import { connect, type TLSSocket } from 'node:tls';
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Node } from 'kubernetes-types/core/v1';
+import { kubeletTarget, type KubeletTarget } from './kubelet-address.js';
+import { MetricsStore } from './store.js';
+import type { Summary } from './summary.js';
+
+/** metrics-server's `--metric-resolution`. */
+export const DEFAULT_METRIC_RESOLUTION_MS = 15_000;
+
+export interface ScraperOptions {
+  /** The nodes to scrape, as of now (the API server's own watch cache). */
+  listNodes: () => Node[];
+  /** The API server's kubelet client certificate; kubelets accept no other. */
+  clientCertPem: string;
+  clientKeyPem: string;
+  /** The cluster CA, which a kubelet's serving certificate must chain to (unless pinned by fingerprint). */
+  caPem: string;
+  resolutionMs?: number;
+  /** metrics-server's `--kubelet-insecure-tls`: do not verify kubelets' serving certificates. */
+  insecureTLS?: boolean;
+  /** Scrapes in flight at most. */
+  concurrency?: number;
+  log?: (m: string) => void;
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * metrics-server's scraper, inside the API server: every resolution it asks
+ * every node's kubelet for `/stats/summary` over TLS with the kubelet client
+ * certificate, and keeps the latest round in `store`. It runs in every API
+ * server (as metrics-server replicas each scrape on their own), not under
+ * leader election: each server answers metrics.k8s.io from its own memory.
+ */
+export class Scraper {
+  readonly store = new MetricsStore();
+  readonly resolutionMs: number;
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private readonly warned = new Map<string, string>();
+  /** Completed rounds, for tests and logs. */
+  rounds = 0;
+  private roundWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: ScraperOptions) {
+    this.resolutionMs = opts.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS;
+  }
+
+  start(): void {
+    this.loop ??= this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  /** Resolves after the next complete round. */
+  nextRound(): Promise<void> { return new Promise((r) => this.roundWaiters.push(r)); }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const started = Date.now();
+      try {
+        await this.scrapeAll(signal);
+      } catch (err) {
+        if (!signal.aborted) this.opts.log?.(`metrics: scrape round failed: ${message(err)}`);
+      }
+      this.rounds++;
+      for (const w of this.roundWaiters.splice(0)) w();
+      await sleep(Math.max(0, this.resolutionMs - (Date.now() - started)), undefined, { signal }).catch(() => {});
+    }
+  }
+
+  /** One round: all nodes in parallel (bounded), then the store is replaced at once. */
+  async scrapeAll(signal?: AbortSignal): Promise<void> {
+    const targets: KubeletTarget[] = [];
+    for (const node of this.opts.listNodes()) {
+      const t = kubeletTarget(node);
+      if ('skip' in t) { this.warnOnce(node.metadata?.name ?? '', `not scraped: ${t.skip}`); continue; }
+      targets.push(t);
+    }
+    const results: Array<{ summary: Summary; scrapedAt: number }> = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length && !signal?.aborted) {
+        const t = targets[next++];
+        try {
+          const summary = await this.fetchSummary(t);
+          results.push({ summary, scrapedAt: Date.now() });
+          this.warned.delete(t.node);
+        } catch (err) {
+          this.warnOnce(t.node, `scrape of https://${t.host}:${t.port}/stats/summary failed: ${message(err)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(targets.length, this.opts.concurrency ?? 16) }, worker));
+    if (!signal?.aborted) this.store.replace(results, this.resolutionMs);
+  }
+
+  private warnOnce(node: string, text: string): void {
+    if (this.warned.get(node) === text) return;
+    this.warned.set(node, text);
+    this.opts.log?.(`metrics: node ${node}: ${text}`);
+  }
+
+  /**
+   * GET /stats/summary. The TLS handshake (and a pinned fingerprint's check)
+   * completes before a byte of HTTP is sent, so a wrong peer never sees a request.
+   */
+  private async fetchSummary(t: KubeletTarget): Promise<Summary> {
+    const timeoutMs = Math.max(1000, Math.min(10_000, this.resolutionMs * 0.9));
+    const signal = AbortSignal.timeout(timeoutMs);
+    const socket = await this.handshake(t, signal);
+    try {
+      return await new Promise<Summary>((resolve, reject) => {
+        const req = request({
+          createConnection: () => socket,
+          method: 'GET', path: '/stats/summary?only_cpu_and_memory=true',
+          headers: { Host: `${t.servername}:${t.port}`, Accept: 'application/json', 'User-Agent': 'bosun-metrics-scraper' },
+          signal,
+        }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) { reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`)); return; }
+            try { resolve(JSON.parse(body) as Summary); } catch { reject(new Error('the kubelet sent a body that is not JSON')); }
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  private handshake(t: KubeletTarget, signal: AbortSignal): Promise<TLSSocket> {
+    const pinned = t.pinnedSha256;
+    const verify = !pinned && !this.opts.insecureTLS;
+    return new Promise<TLSSocket>((resolve, reject) => {
+      const socket = connect({
+        host: t.host, port: t.port, servername: t.servername,
+        cert: this.opts.clientCertPem, key: this.opts.clientKeyPem,
+        ca: verify ? this.opts.caPem : undefined,
+        rejectUnauthorized: verify,
+        ALPNProtocols: ['http/1.1'],
+      });
+      const fail = (err: Error) => { socket.destroy(); reject(err); };
+      const onAbort = () => fail(new Error('TLS handshake timed out'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', (err) => { signal.removeEventListener('abort', onAbort); fail(err); });
+      socket.once('secureConnect', () => {
+        signal.removeEventListener('abort', onAbort);
+        if (pinned) {
+          const got = socket.getPeerCertificate().fingerprint256?.replace(/:/g, '').toLowerCase();
+          if (got !== pinned) { fail(new Error(`serving certificate sha256 ${got ?? 'none'} is not the pinned ${pinned}`)); return; }
+        }
+        resolve(socket);
+      });
+    });
+  }
+}
