@@ -137,12 +137,21 @@ disabled_plugins = [
 /** One hosts.toml per plain-HTTP registry: containerd then pulls it over http. */
 async function writeRegistryHosts(certsDir: string, registries: string[]): Promise<void> {
   await rm(certsDir, { recursive: true, force: true });
-  for (const host of registries) {
-    const dir = join(certsDir, host);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'hosts.toml'),
-      `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve", "push"]\n  skip_verify = true\n`);
-  }
+  for (const host of registries) await writeHostsToml(certsDir, host);
+}
+
+async function writeHostsToml(certsDir: string, host: string): Promise<void> {
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new Error(`invalid registry host "${host}"`);
+  const dir = join(certsDir, host);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'hosts.toml'),
+    `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve", "push"]\n  skip_verify = true\n`);
+}
+
+/** Lets containerd pull `host` (e.g. `127.0.0.1:40123`) over plain HTTP from now on;
+ *  containerd reads the hosts dir at every pull, so no restart is needed. */
+export async function addPlainHttpRegistry(run: Pick<RunningContainerd, 'stateDir'>, host: string): Promise<void> {
+  await writeHostsToml(containerdPaths(run.stateDir).certsDir, host);
 }
 
 function socketAnswers(path: string): Promise<boolean> {
@@ -307,8 +316,14 @@ async function cniDel(run: RunningContainerd, id: string, netnsPath: string): Pr
       c.stdin?.end(JSON.stringify(conf));
     });
   }
-  // libcni's result cache for this attachment.
-  await rm(`/var/lib/cni/results/${conflist.name}-${id}-eth0`, { force: true });
+}
+
+/** libcni's result cache entries of one sandbox (CRI's loopback network too). */
+async function removeCniResults(id: string): Promise<void> {
+  const dir = '/var/lib/cni/results';
+  let files: string[] = [];
+  try { files = readdirSync(dir); } catch { return; }
+  for (const f of files) if (f.includes(`-${id}-`)) await rm(join(dir, f), { force: true });
 }
 
 async function unmountUnder(dir: string): Promise<void> {
@@ -367,6 +382,7 @@ export async function removeAllContainers(run: RunningContainerd): Promise<void>
           await new Promise<void>((r) => execFile('umount', [netns], () => r()));
           await rm(netns, { force: true });
         }
+        await removeCniResults(c.ID);
       }
       await ctr(run, ['containers', 'delete', c.ID], { namespace: ns }).catch(() => {});
     }
