@@ -1,0 +1,164 @@
+/**
+ * The cluster's image registry: Debian's Docker Distribution
+ * (`/usr/bin/docker-registry`) with filesystem storage under our data dir,
+ * run as a supervised child on loopback. Nodes pull from it over plain HTTP
+ * (the agent's containerd has a hosts.toml for it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+
+export interface RegistryOptions {
+  /** Config, pid file and image storage (`<dataDir>/storage`) live here. */
+  dataDir: string;
+  /** Listen address; default 127.0.0.1. */
+  address?: string;
+  /** Default 5000. */
+  port?: number;
+  /** Default /usr/bin/docker-registry. */
+  binary?: string;
+  log?: (m: string) => void;
+}
+
+export interface RunningRegistry {
+  /** e.g. `http://127.0.0.1:5000`. */
+  url: string;
+  /** What image names start with, e.g. `127.0.0.1:5000`. */
+  host: string;
+  pid(): number | undefined;
+  /** Stops the registry and its supervision; stored images stay. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function renderConfig(storage: string, address: string, port: number): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `# Written by bosun; regenerated on every start.
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: ${JSON.stringify(storage)}
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: ${JSON.stringify(`${host}:${port}`)}
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: false
+`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function apiAnswers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/v2/`, { method: 'GET', timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.once('error', () => resolve(false));
+    req.once('timeout', () => { req.destroy(); resolve(false); });
+    req.end();
+  });
+}
+
+function isRunning(pid: number): boolean {
+  try { return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
+/** A registry left by a crashed earlier run on the same dataDir holds the port: end it. */
+async function stopLeftover(pidFile: string, configPath: string, log: (m: string) => void): Promise<void> {
+  let pid: number | undefined;
+  try { pid = Number((await readFile(pidFile, 'utf8')).trim()) || undefined; } catch { return; }
+  if (!pid) return;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath)) return;
+  } catch { return; }
+  log(`registry: stopping registry (pid ${pid}) left from an earlier run`);
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  for (let i = 0; i < 100 && isRunning(pid); i++) await sleep(50);
+  if (isRunning(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+export async function startRegistry(opts: RegistryOptions): Promise<RunningRegistry> {
+  const log = opts.log ?? (() => {});
+  const address = opts.address ?? '127.0.0.1';
+  const port = opts.port ?? 5000;
+  const host = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const url = `http://${host}`;
+  const configPath = join(opts.dataDir, 'config.yml');
+  const pidFile = join(opts.dataDir, 'registry.pid');
+  await mkdir(join(opts.dataDir, 'storage'), { recursive: true });
+  await stopLeftover(pidFile, configPath, log);
+  await writeFile(configPath, renderConfig(join(opts.dataDir, 'storage'), address, port));
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let backoffMs = 500;
+
+  const launch = async (): Promise<ChildProcess> => {
+    const c = spawn(opts.binary ?? '/usr/bin/docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
+    c.stdout!.on('data', keep);
+    c.stderr!.on('data', keep);
+    const startedAt = Date.now();
+    c.once('exit', (code, signal) => {
+      if (child !== c || stopping) return;
+      child = undefined;
+      if (Date.now() - startedAt > 60_000) backoffMs = 500;
+      log(`registry: exited unexpectedly (code ${code}, signal ${signal}); restarting in ${backoffMs} ms; output: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        launch().catch((e) => log(`registry: restart failed: ${(e as Error).message}`));
+      }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    });
+    child = c;
+    (c as ChildProcess & { outputTail?: () => string }).outputTail = () => tail;
+    await writeFile(pidFile, `${c.pid}\n`);
+    return c;
+  };
+
+  const first = await launch();
+  const deadline = Date.now() + 20_000;
+  while (!(await apiAnswers(url))) {
+    if (first.exitCode !== null || first.signalCode !== null || Date.now() > deadline) {
+      stopping = true;
+      try { first.kill('SIGKILL'); } catch { /* gone */ }
+      const out = (first as ChildProcess & { outputTail?: () => string }).outputTail?.() ?? '';
+      throw new Error(`registry did not start on ${host}: ${out.trim().split('\n').slice(-5).join('\n')}`);
+    }
+    await sleep(50);
+  }
+  log(`registry: serving ${url} (pid ${first.pid})`);
+
+  return {
+    url,
+    host,
+    pid: () => child?.pid,
+    async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => { try { c.kill('SIGKILL'); } catch { /* gone */ } }, 5_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(pidFile, { force: true });
+      log('registry: stopped');
+    },
+  };
+}
