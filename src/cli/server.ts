@@ -17,7 +17,36 @@ export const SERVER_USAGE = `Server flags (k3s names):
   --node-monitor-grace-period 40s  a node silent this long turns Ready=Unknown and is tainted
   --service-cidr CIDR         Service cluster IPs (10.43.0.0/16)
   --service-node-port-range A-B  NodePorts (30000-32767)
+  --leader-elect-lease-duration 15s, --leader-elect-renew-deadline 10s, --leader-elect-retry-period 2s
+                              scheduler and controller-manager leader election (upstream's defaults)
+HA with embedded etcd (k3s' flags):
+  --cluster-init              start a new etcd cluster with this server's member (data in <data-dir>/server/db/etcd)
+  --server URL                join the cluster of that server (needs --token, the full K10… token)
+  --etcd-client-port PORT     (2379) and --etcd-peer-port PORT (2380), bound to --bind-address
+  --cluster-reset             make this member a one-member cluster, keeping its data
+  --cluster-reset-restore-path FILE  rebuild etcd from a snapshot (with --cluster-reset)
+  --etcd-disable-snapshots    no periodic snapshots
+  --etcd-snapshot-schedule-cron CRON  ("0 */12 * * *") when to snapshot
+  --etcd-snapshot-interval DURATION   snapshot every DURATION instead (e.g. 30s, 10m)
+  --etcd-snapshot-dir DIR     (<data-dir>/server/db/snapshots)
+  --etcd-snapshot-retention N (5) periodic snapshots kept
 `;
+
+/** A duration flag: `15s`, `500ms`, `2m`, `1h`, or bare seconds. */
+function durationMs(value: string | undefined, fallbackMs: number, flag: string): number {
+  if (value === undefined) return fallbackMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new Error(`invalid ${flag}: ${value}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function portFlag(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid ${flag}: ${value}`);
+  return n;
+}
 
 /** A whole number of seconds from a flag (`300` or `300s`). */
 function seconds(value: string | undefined, fallback: number, flag: string): number {
@@ -46,12 +75,51 @@ export async function server(argv: string[]): Promise<void> {
       'node-monitor-grace-period': { type: 'string' },
       'service-cidr': { type: 'string' },
       'service-node-port-range': { type: 'string' },
+      'leader-elect-lease-duration': { type: 'string' },
+      'leader-elect-renew-deadline': { type: 'string' },
+      'leader-elect-retry-period': { type: 'string' },
+      'cluster-init': { type: 'boolean' },
+      server: { type: 'string', short: 's' },
+      'etcd-client-port': { type: 'string' },
+      'etcd-peer-port': { type: 'string' },
+      'cluster-reset': { type: 'boolean' },
+      'cluster-reset-restore-path': { type: 'string' },
+      'etcd-disable-snapshots': { type: 'boolean' },
+      'etcd-snapshot-schedule-cron': { type: 'string' },
+      'etcd-snapshot-interval': { type: 'string' },
+      'etcd-snapshot-dir': { type: 'string' },
+      'etcd-snapshot-retention': { type: 'string' },
     },
     strict: true,
   });
   const port = Number(values['https-listen-port'] ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${values['https-listen-port']}`);
+  const leaderElection = {
+    leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 15_000, '--leader-elect-lease-duration'),
+    renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 10_000, '--leader-elect-renew-deadline'),
+    retryPeriodMs: durationMs(values['leader-elect-retry-period'], 2_000, '--leader-elect-retry-period'),
+  };
+  if (!(leaderElection.leaseDurationMs > leaderElection.renewDeadlineMs && leaderElection.renewDeadlineMs > leaderElection.retryPeriodMs)) {
+    throw new Error('leader election wants lease duration > renew deadline > retry period');
+  }
+  if (values['cluster-reset-restore-path'] && !values['cluster-reset']) throw new Error('--cluster-reset-restore-path needs --cluster-reset');
+  const retention = values['etcd-snapshot-retention'] === undefined ? 5 : Number(values['etcd-snapshot-retention']);
+  if (!Number.isInteger(retention) || retention < 1) throw new Error(`invalid --etcd-snapshot-retention: ${values['etcd-snapshot-retention']}`);
   const bosun = new BosunServer({
+    leaderElection,
+    clusterInit: values['cluster-init'] ?? false,
+    server: values.server,
+    etcdClientPort: portFlag(values['etcd-client-port'], 2379, '--etcd-client-port'),
+    etcdPeerPort: portFlag(values['etcd-peer-port'], 2380, '--etcd-peer-port'),
+    clusterReset: values['cluster-reset'] ?? false,
+    clusterResetRestorePath: values['cluster-reset-restore-path'],
+    etcdSnapshots: {
+      disabled: values['etcd-disable-snapshots'] ?? false,
+      cron: values['etcd-snapshot-schedule-cron'],
+      intervalMs: values['etcd-snapshot-interval'] === undefined ? undefined : durationMs(values['etcd-snapshot-interval'], 0, '--etcd-snapshot-interval'),
+      dir: values['etcd-snapshot-dir'],
+      retention,
+    },
     dataDir: values['data-dir'] ?? defaultDataDir(),
     bindAddress: values['bind-address'] ?? '127.0.0.1',
     httpsListenPort: port,

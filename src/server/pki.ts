@@ -164,3 +164,17 @@ export async function loadOrCreatePki(tlsDir: string, sans: string[]): Promise<C
 
   return { ca, serving, admin, kubeletClient, authority: new CertificateAuthority(caSigner), caHash: createHash('sha256').update(ca.certPem).digest('hex') };
 }
+
+/**
+ * Installs a cluster CA received from another server (joining an HA
+ * cluster) before `loadOrCreatePki`, which then signs with it. A different CA
+ * already in place is an error: this data dir belongs to another cluster.
+ */
+export async function installClusterCa(tlsDir: string, ca: KeyPairPem): Promise<void> {
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const current = await readPair(tlsDir, 'server-ca');
+  if (current && current.certPem.trim() !== ca.certPem.trim()) {
+    throw new Error(`${tlsDir} holds another cluster's CA; remove the data dir to join this cluster`);
+  }
+  if (!current) await writePair(tlsDir, 'server-ca', ca);
+}

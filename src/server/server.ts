@@ -16,6 +16,9 @@ import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from '.
 import { defaultControlLoops } from './control-loops.js';
 import { loadSchedulerConfiguration } from '../scheduler/index.js';
 import type { DefaultTolerationSecondsOptions } from '../apiserver/admission/default-toleration-seconds.js';
+import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedded-etcd.js';
+import { joinServer, serverBootstrapHandler } from './bootstrap.js';
+import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -42,6 +45,17 @@ export interface ServerConfig {
   /** metrics-server's `--metric-resolution` (15 s) and `--kubelet-insecure-tls`, for the built-in metrics.k8s.io. */
   metricResolutionMs?: number;
   kubeletInsecureTLS?: boolean;
+  /** HA with embedded etcd (k3s' flags): `--cluster-init` starts a new etcd cluster… */
+  clusterInit?: boolean;
+  /** …`--server URL` (with `--token`) joins the cluster of that server. */
+  server?: string;
+  /** `--etcd-client-port` (2379) and `--etcd-peer-port` (2380), bound to `--bind-address`. */
+  etcdClientPort?: number;
+  etcdPeerPort?: number;
+  /** `--cluster-reset` and `--cluster-reset-restore-path FILE`. */
+  clusterReset?: boolean;
+  clusterResetRestorePath?: string;
+  etcdSnapshots?: EtcdSnapshotConfig;
 }
 
 export const defaultDataDir = (): string =>
@@ -54,6 +68,9 @@ export const defaultDataDir = (): string =>
 export class BosunServer {
   private store?: Store;
   apiserver?: ApiServer;
+  /** This server's etcd member, when the datastore is embedded etcd (`--cluster-init`, `--server`). */
+  etcd?: EmbeddedEtcd;
+  private endpointsReconciler?: KubernetesEndpointsReconciler;
   private readonly loopsAbort = new AbortController();
   private loopsDone?: Promise<unknown>;
   readonly kubeconfigPath: string;
@@ -72,6 +89,8 @@ export class BosunServer {
     log(`bosun: data dir ${config.dataDir}`);
     const sans = ['localhost', '127.0.0.1', hostname(), config.bindAddress, ...config.tlsSans]
       .filter((s) => s && s !== '0.0.0.0' && s !== '::');
+    const embedEtcd = !config.datastoreEndpoint && (!!config.clusterInit || !!config.server || !!config.clusterResetRestorePath || hasEmbeddedEtcd(config.dataDir));
+    const joinEtcd = config.server ? await joinServer(config.server, config.token, join(serverDir, 'tls'), hasEmbeddedEtcd(config.dataDir), log) : [];
     const pki = await loadOrCreatePki(join(serverDir, 'tls'), sans);
     log(`bosun: certificates ready (CA sha256 ${pki.caHash.slice(0, 12)}…)`);
 
@@ -79,9 +98,19 @@ export class BosunServer {
     const authenticator = new Authenticator();
     authenticator.addToken(token, { name: 'system:bosun:server', groups: ['system:masters', 'system:authenticated'] });
 
-    const datastore = config.datastoreEndpoint ? `etcd at ${config.datastoreEndpoint}` : `SQLite at ${join(serverDir, 'db', 'state.db')}`;
+    let datastoreEndpoint = config.datastoreEndpoint;
+    if (embedEtcd) {
+      this.etcd = await EmbeddedEtcd.start({
+        dataDir: config.dataDir, bindAddress: config.bindAddress,
+        clientPort: config.etcdClientPort ?? 2379, peerPort: config.etcdPeerPort ?? 2380, join: joinEtcd,
+        clusterReset: config.clusterReset, clusterResetRestorePath: config.clusterResetRestorePath,
+        snapshots: config.etcdSnapshots ?? {},
+      }, pki, (m) => log(`bosun: ${m}`));
+      datastoreEndpoint = (await this.etcd.storeEndpoints()).join(',');
+    }
+    const datastore = datastoreEndpoint ? `etcd at ${datastoreEndpoint}` : `SQLite at ${join(serverDir, 'db', 'state.db')}`;
     log(`bosun: opening datastore: ${datastore}`);
-    const store = await openStore({ dataDir: config.dataDir, datastoreEndpoint: config.datastoreEndpoint || undefined });
+    const store = await openStore({ dataDir: config.dataDir, datastoreEndpoint: datastoreEndpoint || undefined, etcdCredentials: this.etcd?.credentials });
     this.store = store;
 
     log('bosun: starting API server');
@@ -95,6 +124,7 @@ export class BosunServer {
       serviceClusterIpRange: config.serviceCidr,
       serviceNodePortRange: config.serviceNodePortRange,
       metrics: { kubeletClient: pki.kubeletClient, resolutionMs: config.metricResolutionMs, insecureTLS: config.kubeletInsecureTLS },
+      extraHandler: serverBootstrapHandler({ caPem: pki.ca.certPem, caKeyPem: pki.ca.keyPem, token, etcdClientURLs: async () => (await this.etcd?.clientURLs()) ?? [] }),
       authenticatedHandler: nodeCredentialsHandler(pki.authority, pki.ca.certPem, (m) => log(`bosun: ${m}`)),
     });
     authenticator.addTokenSource(bootstrapTokenSource(this.apiserver.registry('', 'secrets')));
@@ -102,6 +132,10 @@ export class BosunServer {
     const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${this.apiserver.port}`;
     log(`bosun: API server listening on ${url}`);
+    // Every server keeps its address in the `kubernetes` Endpoints while it lives: clients find the others there.
+    this.endpointsReconciler = new KubernetesEndpointsReconciler(store, this.apiserver.registry('', 'endpoints').keyFor('default', 'kubernetes'),
+      this.apiserver.hostAddress(), this.apiserver.port, (m) => log(`bosun: ${m}`));
+    this.endpointsReconciler.start();
 
     await writeFile(this.kubeconfigPath, kubeconfigYaml({ server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem }), { mode: 0o600 });
     log(`bosun: wrote kubeconfig to ${this.kubeconfigPath}`);
@@ -140,7 +174,9 @@ export class BosunServer {
     this.loopsAbort.abort();
     // Give leaders a moment to release their leases so another server takes over at once.
     if (this.loopsDone) await Promise.race([this.loopsDone, new Promise((r) => setTimeout(r, 5000))]);
+    await this.endpointsReconciler?.stop().catch(() => { /* the store may be gone already */ });
     await this.apiserver?.stop();
     await this.store?.close();
+    await this.etcd?.stop();
   }
 }

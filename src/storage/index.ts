@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
   /** `--datastore-endpoint`: empty for SQLite, or comma-separated etcd client
    *  URLs (`http://h1:2379,http://h2:2379`). */
   datastoreEndpoint?: string;
+  /** Client TLS for https:// etcd endpoints (the embedded etcd's client certificate). */
+  etcdCredentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
@@ -28,5 +30,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     // k3s also accepts sqlite:// and mysql:// here; only etcd is supported.
     if (!/^https?:\/\//.test(e)) throw new Error(`unsupported datastore endpoint ${e}: expected http(s)://host:port`);
   }
-  return openEtcdStore({ endpoints });
+  return openEtcdStore({ endpoints, credentials: options.etcdCredentials });
 }

@@ -15,7 +15,8 @@ const isCode = (err: unknown, code: number): boolean => err instanceof StatusErr
  * The `kubernetes` Service in `default` at the first address of the service
  * CIDR, and its Endpoints pointing at this server, as upstream's
  * "kubernetes service controller" and master endpoints reconciler keep them.
- * A single server writes them on every start (its port may have changed).
+ * Each server writes them on start (its port may have changed) and keeps its
+ * address in the Endpoints through a lease (`KubernetesEndpointsReconciler`).
  */
 export async function ensureKubernetesService(
   store: Store, services: ResourceRegistry, endpoints: ResourceRegistry,
@@ -42,8 +43,77 @@ export async function ensureKubernetesService(
       return svc as KubeObject;
     }, { dryRun: false });
   }
-  const subsets: Endpoints['subsets'] = [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
-  await writeEndpoints(store, endpoints.keyFor(NAMESPACE, NAME), subsets);
+  await reconcileKubernetesEndpoints(store, endpoints.keyFor(NAMESPACE, NAME), address, port);
+}
+
+/** Upstream's lease endpoint reconciler: a lease per API server under `/masterleases/`, 15 s TTL, renewed every 10 s. */
+export const MASTER_LEASE_PREFIX = '/masterleases/';
+export const MASTER_LEASE_TTL_MS = 15_000;
+export const MASTER_LEASE_RENEW_MS = 10_000;
+
+interface MasterLease { ip: string; port: number; renewTime: number }
+
+const leaseKey = (ip: string, port: number) => `${MASTER_LEASE_PREFIX}${ip}:${port}`;
+
+/** Renews this server's lease (a store key holding its address and the time), creating it if missing. */
+async function renewMasterLease(store: Store, ip: string, port: number): Promise<void> {
+  const key = leaseKey(ip, port);
+  const value = JSON.stringify({ ip, port, renewTime: Date.now() } satisfies MasterLease);
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const kv = await store.get(key);
+    try {
+      if (kv) await store.update(key, value, kv.modRevision);
+      else await store.create(key, value);
+      return;
+    } catch (err) {
+      if (isStorageError(err, 'Conflict') || isStorageError(err, 'NotFound') || isStorageError(err, 'AlreadyExists')) continue;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Renews this server's lease, drops the leases that expired (servers that
+ * died without removing theirs) and writes every live server into the
+ * `kubernetes` Endpoints, one subset per port, so clients find all servers.
+ */
+export async function reconcileKubernetesEndpoints(store: Store, endpointsKey: string, ip: string, port: number, opts: { remove?: boolean } = {}): Promise<void> {
+  if (opts.remove) await store.delete(leaseKey(ip, port)).catch((err: unknown) => { if (!isStorageError(err, 'NotFound')) throw err; });
+  else await renewMasterLease(store, ip, port);
+  const now = Date.now();
+  const live: MasterLease[] = [];
+  for (const kv of (await store.list(MASTER_LEASE_PREFIX)).items) {
+    let lease: MasterLease | undefined;
+    try { lease = JSON.parse(kv.value) as MasterLease; } catch { lease = undefined; }
+    if (lease && now - lease.renewTime < MASTER_LEASE_TTL_MS) { live.push(lease); continue; }
+    await store.delete(kv.key, { expectedRevision: kv.modRevision }).catch(() => { /* renewed or removed meanwhile */ });
+  }
+  const ports = [...new Set(live.map((l) => l.port))].sort((a, b) => a - b);
+  const subsets: Endpoints['subsets'] = ports.map((p) => ({
+    addresses: live.filter((l) => l.port === p).map((l) => l.ip).sort().map((ipAddr) => ({ ip: ipAddr })),
+    ports: [{ name: 'https', port: p, protocol: 'TCP' }],
+  }));
+  await writeEndpoints(store, endpointsKey, subsets);
+}
+
+/** Keeps this server's address in the `kubernetes` Endpoints while it runs; removes it on stop. */
+export class KubernetesEndpointsReconciler {
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly store: Store, private readonly endpointsKey: string, private readonly ip: string, private readonly port: number, private readonly log: (m: string) => void) {}
+
+  start(intervalMs = MASTER_LEASE_RENEW_MS): void {
+    this.timer = setInterval(() => {
+      reconcileKubernetesEndpoints(this.store, this.endpointsKey, this.ip, this.port)
+        .catch((err: unknown) => this.log(`kubernetes endpoints: ${err instanceof Error ? err.message : String(err)}`));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Upstream's shutdown: take this server out of the Endpoints at once rather than after the TTL. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await reconcileKubernetesEndpoints(this.store, this.endpointsKey, this.ip, this.port, { remove: true });
+  }
 }
 
 /**

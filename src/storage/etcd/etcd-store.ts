@@ -36,6 +36,8 @@ import {
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. `['http://127.0.0.1:2379']`. */
   endpoints: string[];
+  /** TLS towards etcd (embedded etcd serves clients over mutual TLS): PEM buffers. */
+  credentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
   /** Deadline of each unary request; default 30 s. */
   requestTimeoutMs?: number;
   /** How long a broken watch keeps trying to resume before it fails with
@@ -109,6 +111,7 @@ export class EtcdStore implements Store {
     this.watchResumeTimeoutMs = options.watchResumeTimeoutMs ?? 30_000;
     this.client = new Etcd3({
       hosts: options.endpoints,
+      credentials: options.credentials,
       // A list of many objects or a watch catching up can exceed grpc's 4 MiB
       // default; etcd itself sends up to 2 GiB.
       grpcOptions: { 'grpc.max_receive_message_length': -1 },
