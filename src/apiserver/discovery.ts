@@ -12,6 +12,12 @@ const SUBRESOURCES: Record<string, { kind: string; group?: string; version?: str
   binding: { kind: 'Binding', group: '', version: 'v1', verbs: ['create'] },
   finalize: { kind: '', verbs: ['update'] },
   eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+  // Served through the kubelet (handlers/pod-streaming.ts).
+  attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  log: { kind: 'Pod', verbs: ['get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+  proxy: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };
 
 function apiResources(all: ResourceDefinition[], group: string, version: string): APIResource[] {

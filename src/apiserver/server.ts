@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Namespace } from 'kubernetes-types/core/v1';
 import type { Store } from '../storage/store.js';
-import { StatusError, forbidden, internalError, notFound, pathNotFound, unauthorized } from '../api/status.js';
+import { StatusError, badRequest, forbidden, internalError, notFound, pathNotFound, unauthorized } from '../api/status.js';
 import { RESOURCES, findResource, type ResourceDefinition } from './resources.js';
 import { parseRequestInfo } from './request-info.js';
 import { ResourceRegistry, REGISTRY_ROOT, resourcePrefix } from './registry.js';
@@ -24,6 +24,10 @@ import { decodeStored } from './watch-cache.js';
 import { defaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSecondsOptions } from './admission/default-toleration-seconds.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi, Scraper } from '../metrics/index.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
+import type { Duplex } from 'node:stream';
+import { PodStreamingHandler } from './handlers/pod-streaming.js';
+import { KubeletConnector } from './handlers/node-proxy.js';
+import { writeRawStatus } from '../kubelet/server/upgrade.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -41,6 +45,8 @@ export interface ApiServerOptions {
   serviceNodePortRange?: string;
   /** Resource metrics (metrics.k8s.io, as metrics-server): scraped from kubelets with this client certificate. */
   metrics?: { kubeletClient: { certPem: string; keyPem: string }; resolutionMs?: number; insecureTLS?: boolean };
+  /** The API server's client certificate towards kubelets (`ClusterPki.kubeletClient`), for pods/log, exec, attach, portforward and nodes/proxy; `metrics.kubeletClient` when absent. */
+  kubeletClient?: { certPem: string; keyPem: string };
   /** Paths the server itself answers before authentication (`/cacerts`, server bootstrap); true when handled. */
   extraHandler?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
   /** Paths answered after authentication, outside the REST API (node join); true when handled. */
@@ -72,6 +78,8 @@ export class ApiServer {
   /** The metrics pipeline, when `options.metrics` is set. */
   readonly scraper?: Scraper;
   private readonly metricsApi?: MetricsApi;
+  /** pods/log, exec, attach, portforward and nodes/proxy, through the kubelets. */
+  private readonly streaming: PodStreamingHandler;
 
   constructor(private readonly options: ApiServerOptions) {
     this.caches = new CacheSet(options.store, REGISTRY_ROOT);
@@ -89,6 +97,10 @@ export class ApiServer {
       this.registries.set(key, new ResourceRegistry(storageDef, options.store, this.caches.cacheFor(resourcePrefix(def)), strategyFor(def.group, def.resource), (ns) => this.namespaceGate(ns), admission, hooks));
     }
     this.handler = new ResourceHandler((g, r) => this.registries.get(`${g}/${r}`), () => options.store.currentRevision());
+    this.streaming = new PodStreamingHandler({
+      getPod: async (ns, name) => await this.registry('', 'pods').get(ns, name) as unknown as Pod,
+      getNode: async (name) => await this.registry('', 'nodes').get(undefined, name) as unknown as Node,
+    }, new KubeletConnector({ caPem: options.tls.caPem, ...(options.kubeletClient ?? options.metrics?.kubeletClient) }));
     if (options.metrics) {
       const nodes = () => this.registry('', 'nodes').cache.list().map((o) => o.object as Node);
       const podCache = () => this.registry('', 'pods');
@@ -139,6 +151,7 @@ export class ApiServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.serveUpgrade(req, socket, head); });
     this.server.headersTimeout = 60_000;
     this.server.requestTimeout = 0; // watches are long-running
     await new Promise<void>((resolve, reject) => {
@@ -239,6 +252,7 @@ export class ApiServer {
       if (this.metricsApi && info.group === METRICS_GROUP) return this.metricsApi.serve(req, res, info, url);
       const def = findResource(info.group, info.version, info.resource ?? '');
       if (!def) throw pathNotFound();
+      if (PodStreamingHandler.handles(info)) return await this.streaming.serve(req, res, info, url);
       if (info.verb === 'watch') {
         const gauge = { verb: 'WATCH', group: def.group, resource: def.resource };
         this.metrics.watchers.inc(gauge);
@@ -249,6 +263,24 @@ export class ApiServer {
       if (err instanceof StatusError) return writeStatusError(res, err);
       console.error(`apiserver: ${req.method} ${req.url}:`, err);
       writeStatusError(res, internalError(err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  /** Upgrade requests (SPDY/3.1, WebSocket): exec, attach, portforward and nodes/proxy, spliced through to a kubelet. */
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'https://bosun');
+    const info = parseRequestInfo(req.method ?? 'GET', url);
+    try {
+      const user = this.options.authenticator.authenticate(req);
+      if (!user) throw unauthorized();
+      if (user.groups.includes(BOOTSTRAPPERS_GROUP)) throw forbidden(`User "${user.name}" cannot ${info.verb || 'get'} path "${url.pathname}"`);
+      if (!PodStreamingHandler.handles(info)) throw badRequest(`upgrade requests are not supported on ${url.pathname}`);
+      await this.streaming.serveUpgrade(req, socket, head, info, url);
+    } catch (err) {
+      const status = err instanceof StatusError ? err : internalError(err instanceof Error ? err.message : String(err));
+      if (!(err instanceof StatusError)) console.error(`apiserver: upgrade ${req.method} ${req.url}:`, err);
+      writeRawStatus(socket, status.toStatus());
     }
   }
 

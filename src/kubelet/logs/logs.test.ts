@@ -40,7 +40,7 @@ describe('CRI log lines', () => {
     assert.equal(p.partial, true);
     assert.equal(p.stream, 'stderr');
     assert.equal(p.timestampNs % 1_000_000_000n, 600_000_000n);
-    assert.equal(parseCriLogLine(Buffer.from('2016-10-06T00:17:09Z stdout F ')).content.length, 0);
+    assert.equal(parseCriLogLine(Buffer.from('2016-10-06T00:17:09Z stdout F '))!.content.length, 0);
   });
 
   it('reject malformed lines', () => {
