@@ -14,6 +14,7 @@ import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { execConfList, readCniConfig } from './cni.js';
 
 export interface ContainerdOptions {
   /** Directory holding config, root, state, socket and log, e.g. `<data-dir>/agent/containerd`. */
@@ -300,22 +301,14 @@ interface ContainerInfo {
   Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
 }
 
-/** CNI DEL for one sandbox, plugin by plugin in reverse order, as libcni would. */
+/** CNI DEL for one sandbox, as CRI's StopPodSandbox would do it. */
 async function cniDel(run: RunningContainerd, id: string, netnsPath: string): Promise<void> {
-  let files: string[] = [];
-  try { files = readdirSync(run.cniConfDir).filter((f) => f.endsWith('.conflist')).sort(); } catch { return; }
-  if (files.length === 0) return;
-  const conflist = JSON.parse(await readFile(join(run.cniConfDir, files[0]!), 'utf8')) as { name: string; cniVersion: string; plugins: Record<string, unknown>[] };
-  for (const plugin of [...conflist.plugins].reverse()) {
-    const conf = { ...plugin, name: conflist.name, cniVersion: conflist.cniVersion };
-    await new Promise<void>((resolve) => {
-      const c = execFile(join(run.cniBinDir, String(plugin.type)), [], {
-        env: { ...process.env, CNI_COMMAND: 'DEL', CNI_CONTAINERID: id, CNI_NETNS: netnsPath, CNI_IFNAME: 'eth0', CNI_PATH: run.cniBinDir },
-        timeout: 30_000,
-      }, () => resolve());
-      c.stdin?.end(JSON.stringify(conf));
-    });
-  }
+  const conflist = await readCniConfig(run.cniConfDir).catch(() => undefined);
+  if (!conflist) return;
+  // portmap skips DEL without port mappings; any mapping makes it delete its
+  // chains for this container id (CRI would pass the sandbox's real ones).
+  const runtimeConfig = { portMappings: [{ hostPort: 1, containerPort: 1, protocol: 'tcp' }] };
+  await execConfList(conflist, { command: 'DEL', containerId: id, netns: netnsPath, binDir: run.cniBinDir, runtimeConfig, keepGoing: true }).catch(() => {});
 }
 
 /** libcni's result cache entries of one sandbox (CRI's loopback network too). */

@@ -51,7 +51,7 @@ function run(cmd: string, args: string[]): Promise<string> {
 }
 
 /** A 10.42.x.0/24 with x in 100..250 that no address or route on this machine overlaps. */
-async function pickPodCidr(): Promise<string> {
+export async function pickPodCidr(): Promise<string> {
   const used = (await run('ip', ['-o', '-4', 'route', 'show', 'table', 'all'])) + (await run('ip', ['-o', '-4', 'addr']));
   for (let i = 0; i < 200; i++) {
     const x = 100 + Math.floor(Math.random() * 151);
