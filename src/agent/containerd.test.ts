@@ -4,8 +4,8 @@
  * agent depends on — its containers outlive both the agent and containerd.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,4 +131,63 @@ test('containers outlive a crashed agent and a restarted containerd', { skip: !r
   // A clean stop leaves containers running too.
   await next.stop();
   assert.ok(alive(sleeper), 'container died with containerd');
+});
+
+// The CRI path the kubelet takes, with the upstream CRI proto that the kubelet's
+// client loads (skipped if that file is not there).
+const criProto = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'kubelet', 'cri', 'api.proto');
+
+test('CRI: a pod sandbox on the CNI bridge, a busybox container, a pull from the registry; cleanup leaves nothing', { skip: (!root && 'needs root') || (!existsSync(criProto) && 'no CRI proto') }, async (t) => {
+  const grpc = await import('@grpc/grpc-js');
+  const loader = await import('@grpc/proto-loader');
+  const { startRegistry } = await import('../registry/registry.js');
+  const { pushImage } = await import('../registry/push.js');
+  const { buildBusyboxImage } = await import('./images/index.js');
+  const { addPlainHttpRegistry } = await import('./containerd.js');
+  const { freeLoopbackPort } = await import('../../test/helpers/etcd.js');
+
+  const rt = await startTestContainerd(t);
+  const regDir = await mkdtemp(join(tmpdir(), 'bosun-rt-registry-'));
+  const reg = await startRegistry({ dataDir: regDir, port: await freeLoopbackPort() });
+  t.after(async () => { await reg.stop(); await rm(regDir, { recursive: true, force: true }); });
+
+  type Callback = (err: Error | null, res: Record<string, any>) => void;
+  type Service = Record<string, (req: unknown, cb: Callback) => void> & { close(): void };
+  const pkg = grpc.loadPackageDefinition(loader.loadSync(criProto, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })) as any;
+  const runtime: Service = new pkg.runtime.v1.RuntimeService(rt.endpoint, grpc.credentials.createInsecure());
+  const images: Service = new pkg.runtime.v1.ImageService(rt.endpoint, grpc.credentials.createInsecure());
+  t.after(() => { runtime.close(); images.close(); });
+  const call = (svc: Service, method: string, req: unknown) => new Promise<Record<string, any>>((resolve, reject) => svc[method]!(req, (e, r) => (e ? reject(e) : resolve(r))));
+
+  const config = { metadata: { name: 'web', namespace: 'default', uid: `uid-${process.pid}`, attempt: 0 }, hostname: 'web', log_directory: join(rt.dir, 'pods', 'web'), linux: {} };
+  const { pod_sandbox_id: sandbox } = await call(runtime, 'RunPodSandbox', { config });
+  const status = await call(runtime, 'PodSandboxStatus', { pod_sandbox_id: sandbox });
+  const podIP: string = status.status.network.ip;
+  assert.equal(podIP.split('.').slice(0, 3).join('.'), rt.gateway.split('.').slice(0, 3).join('.'));
+
+  const { container_id: container } = await call(runtime, 'CreateContainer', {
+    pod_sandbox_id: sandbox, sandbox_config: config,
+    config: { metadata: { name: 'main' }, image: { image: rt.busyboxImage }, command: ['sh', '-c', 'echo started; sleep 600'], log_path: 'main.log' },
+  });
+  await call(runtime, 'StartContainer', { container_id: container });
+  const exec = await call(runtime, 'ExecSync', { container_id: container, cmd: ['sh', '-c', 'ip -o -4 addr show eth0'], timeout: 10 });
+  assert.match(exec.stdout.toString(), new RegExp(`inet ${podIP.replace(/\./g, '\\.')}/`));
+
+  await pushImage(reg.url, 'busybox', '1', await buildBusyboxImage());
+  await addPlainHttpRegistry(rt, reg.host);
+  const pulled = await call(images, 'PullImage', { image: { image: `${reg.host}/busybox:1` } });
+  assert.match(pulled.image_ref, /^sha256:/);
+
+  // Leave the pod running: the helper's cleanup must remove it, network included.
+  const netns: string = JSON.parse(await ctr(rt, ['containers', 'info', sandbox])).Spec.linux.namespaces.find((n: { type: string }) => n.type === 'network').path;
+  assert.ok(existsSync(netns));
+  await rt.cleanup();
+  assert.ok(!existsSync(netns), 'sandbox netns left');
+  assert.ok(!existsSync(rt.dir), 'temp dir left');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(rt.dir), 'mounts left');
+  const nat = await new Promise<string>((resolve) => execFile('iptables', ['-t', 'nat', '-S'], (_e, out) => resolve(out)));
+  assert.ok(!nat.includes(sandbox), 'iptables rules left');
+  const links = await new Promise<string>((resolve) => execFile('ip', ['-o', 'link'], (_e, out) => resolve(out)));
+  assert.ok(!links.includes(rt.bridge), 'bridge left');
+  assert.ok(!readdirSync('/var/lib/cni/results').some((f) => f.includes(sandbox)), 'CNI result cache left');
 });
