@@ -20,6 +20,14 @@ export interface ConnectionConfig {
   tlsServerName?: string;
   /** The context's namespace, used when a call names none. */
   namespace?: string;
+  /** More API servers of the same cluster (HA): tried in turn when `server` cannot be reached. */
+  servers?: string[];
+  /**
+   * Keep the server list from the `kubernetes` Endpoints (every API server
+   * writes its address there), refreshed every 30 s, and fail over to a live
+   * one on connection errors. On for clients made from a kubeconfig.
+   */
+  discoverServers?: boolean;
 }
 
 export interface KubeconfigOptions {
@@ -88,5 +96,6 @@ export function parseKubeconfig(text: string, baseDir = '.', opts: KubeconfigOpt
     insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
     tlsServerName: str(cluster['tls-server-name']),
     namespace: str(context.namespace),
+    discoverServers: process.env.BOSUN_DISCOVER_SERVERS !== '0',
   };
 }

@@ -174,7 +174,8 @@ export class BosunServer {
     this.loopsAbort.abort();
     // Give leaders a moment to release their leases so another server takes over at once.
     if (this.loopsDone) await Promise.race([this.loopsDone, new Promise((r) => setTimeout(r, 5000))]);
-    await this.endpointsReconciler?.stop().catch(() => { /* the store may be gone already */ });
+    // Bounded: with etcd's quorum gone the store hangs, and stopping must not.
+    await Promise.race([this.endpointsReconciler?.stop().catch(() => { /* the store may be gone already */ }), new Promise((r) => setTimeout(r, 3000))]);
     await this.apiserver?.stop();
     await this.store?.close();
     await this.etcd?.stop();
