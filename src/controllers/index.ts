@@ -6,6 +6,7 @@ import { DisruptionController } from './disruption/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
 import { EndpointSliceController, type EndpointSliceControllerOptions } from './endpointslice/controller.js';
 import { GarbageCollector } from './garbage-collector/controller.js';
+import { HorizontalPodAutoscalerController, type HorizontalPodAutoscalerControllerOptions } from './horizontalpodautoscaler/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle/controller.js';
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/controller.js';
@@ -13,8 +14,8 @@ import { PodGC, type PodGCOptions } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { replicaSetKind, replicationControllerKind } from './replicaset/kinds.js';
 
-export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption' | 'endpoint' | 'endpointslice' | 'nodeipam';
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption', 'endpoint', 'endpointslice', 'nodeipam'];
+export type ControllerName = 'replicaset' | 'replicationcontroller' | 'deployment' | 'garbagecollector' | 'namespace' | 'podgc' | 'nodelifecycle' | 'disruption' | 'endpoint' | 'endpointslice' | 'nodeipam' | 'horizontalpodautoscaling';
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['replicaset', 'replicationcontroller', 'deployment', 'garbagecollector', 'namespace', 'podgc', 'nodelifecycle', 'disruption', 'endpoint', 'endpointslice', 'nodeipam', 'horizontalpodautoscaling'];
 
 export interface ControllerManagerOptions {
   /** Which controllers run (upstream's --controllers); all by default. */
@@ -29,6 +30,8 @@ export interface ControllerManagerOptions {
   nodeLifecycle?: NodeLifecycleOptions;
   /** --max-endpoints-per-slice. */
   endpointSlice?: Pick<EndpointSliceControllerOptions, 'maxEndpointsPerSlice'>;
+  /** The HPA controller's flags (--horizontal-pod-autoscaler-sync-period, -downscale-stabilization, -tolerance…). */
+  horizontalPodAutoscaler?: Omit<HorizontalPodAutoscalerControllerOptions, 'log' | 'workers'>;
   /** --cluster-cidr and --node-cidr-mask-size. */
   nodeIpam?: Omit<NodeIpamOptions, 'log'>;
   log?: (m: string) => void;
@@ -60,6 +63,7 @@ export class ControllerManager {
     if (enabled.has('disruption')) { const c = new DisruptionController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     if (enabled.has('endpoint')) { const c = new EndpointsController(this.client, informers, { workers, log }); runs.push((s) => c.run(s)); }
     if (enabled.has('endpointslice')) { const c = new EndpointSliceController(this.client, informers, { workers, log, ...this.opts.endpointSlice }); runs.push((s) => c.run(s)); }
+    if (enabled.has('horizontalpodautoscaling')) { const c = new HorizontalPodAutoscalerController(this.client, informers, { workers, log, ...this.opts.horizontalPodAutoscaler }); runs.push((s) => c.run(s)); }
     if (enabled.has('nodeipam')) { const c = new NodeIpamController(this.client, informers, { log, ...this.opts.nodeIpam }); runs.push((s) => c.run(s)); }
     informers.start(signal);
     try {
