@@ -224,6 +224,11 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
     const fd = openSync(p.logFile, 'a');
     const c = spawn(opts.binary ?? 'containerd', ['--config', p.config], { stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);
+    if (stopping) {
+      // stop() ran while a restart was on its way: do not leave this one behind.
+      c.kill('SIGTERM');
+      throw new Error('containerd: stopped while restarting');
+    }
     const startedAt = Date.now();
     c.once('exit', (code, signal) => {
       if (child !== c || stopping) return;

@@ -46,6 +46,16 @@ export interface TestContainerd extends RunningContainerd {
 
 let counter = 0;
 
+/** containerd pids still running; if the test process dies without its
+ *  t.after hooks (a crash, a kill), they must not outlive it. */
+const running = new Set<() => number | undefined>();
+process.once('exit', () => {
+  for (const pid of running) {
+    const p = pid();
+    if (p) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve) => execFile(cmd, args, { timeout: 15_000 }, (_e, stdout) => resolve(stdout ?? '')));
 }
@@ -73,6 +83,7 @@ export async function startTestContainerd(t: { after(fn: () => unknown): void },
     if (done) return;
     done = true;
     if (rt) await destroyContainerd(rt).catch((e) => console.error('test containerd cleanup:', e));
+    if (rt) running.delete(rt.pid);
     await run('ip', ['link', 'del', bridge]);
     await rm(dir, { recursive: true, force: true });
   };
@@ -80,6 +91,7 @@ export async function startTestContainerd(t: { after(fn: () => unknown): void },
   try {
     await writeCniConfig(cniConfDir, { podCIDR, bridge, networkName, ipamDataDir: join(dir, 'ipam') });
     rt = await startContainerd({ stateDir: join(dir, 'containerd'), cniConfDir, sandboxImage: PAUSE_IMAGE, plainHttpRegistries: ['127.0.0.1:5000'], log: opts.log });
+    running.add(rt.pid);
     await ensureImages(rt, { workDir: dir });
   } catch (e) {
     await cleanup();
