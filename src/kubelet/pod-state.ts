@@ -1,0 +1,20 @@
+import type { PodSandboxConfig } from './cri/types.js';
+import type { WaitingReason } from './status.js';
+
+/** What the kubelet remembers about a pod between syncs; all of it can be lost (a restart) without harm. */
+export interface PodState {
+  uid: string;
+  /** Container name → why it is waiting (pull errors, back-off, config errors). */
+  waiting: Map<string, WaitingReason>;
+  volumePaths?: Map<string, string>;
+  volumesAt: number;
+  sandboxId?: string;
+  sandboxConfig?: PodSandboxConfig;
+  podIP?: string;
+  /** Container ids whose postStart hook already ran (or did not need to). */
+  hooked: Set<string>;
+  /** Set once the pod finished: sandbox stopped, nothing more to run. */
+  finished?: 'Succeeded' | 'Failed';
+}
+
+export const newPodState = (uid: string): PodState => ({ uid, waiting: new Map(), volumesAt: 0, hooked: new Set() });
