@@ -11,6 +11,8 @@ Usage:
   bosun kubectl ARGS...     run kubectl against this machine's server
   bosun sim --server URL --token T --nodes N   hollow nodes: fake nodes and kubelet (bosun sim --help)
   bosun token create|list|delete   join tokens for agents (bosun token --help)
+  bosun etcd-snapshot save|ls|delete|restore   snapshots of the datastore (bosun etcd-snapshot --help)
+  bosun server-remove [NAME]   remove a server's etcd member (no NAME: list members)
   bosun --version
 
 ${SERVER_USAGE}`;
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     case 'kubectl': return kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
     case 'token': return (await import('./token.js')).token(rest);
+    case 'etcd-snapshot': return (await import('./etcd-snapshot.js')).etcdSnapshot(rest);
+    case 'server-remove': return (await import('./etcd-snapshot.js')).serverRemove(rest);
     case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return;
     default:

@@ -38,7 +38,7 @@ export interface EtcdSnapshotConfig {
 }
 
 /** What `bosun etcd-snapshot` and `bosun server-remove` read to reach this server's etcd. */
-export interface EtcdClientState { name: string; endpoints: string[]; tls: EtcdTlsFiles; snapshotDir: string }
+export interface EtcdClientState { name: string; endpoints: string[]; peerURL: string; tls: EtcdTlsFiles; snapshotDir: string }
 
 export const etcdDataDir = (dataDir: string): string => join(dataDir, 'server', 'db', 'etcd');
 const statePath = (dataDir: string) => join(dataDir, 'server', 'db', 'etcd-client.json');
@@ -113,7 +113,7 @@ export class EmbeddedEtcd {
 
     const snapshotDir = config.snapshots.dir ?? defaultSnapshotDir(config.dataDir);
     const etcd = new EmbeddedEtcd(member, tls, snapshotDir, log);
-    const clientState: EtcdClientState = { name, endpoints: [member.clientURL], tls, snapshotDir };
+    const clientState: EtcdClientState = { name, endpoints: [member.clientURL], peerURL: member.peerURL, tls, snapshotDir };
     await writeFile(statePath(config.dataDir), JSON.stringify(clientState, null, 2), { mode: 0o600 });
     if (!config.snapshots.disabled) etcd.scheduleSnapshots(config.snapshots);
     return etcd;
