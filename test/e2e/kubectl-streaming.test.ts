@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -22,6 +22,8 @@ import { KubeletServer } from '../../src/kubelet/server/server.js';
 import { kubeletTestCertificates } from '../../src/kubelet/server/testing.js';
 import { podLogsDirectory, containerLogRelativePath } from '../../src/kubelet/logs/paths.js';
 import type { Summary } from '../../src/kubelet/server/stats.js';
+import { ContainerLogManager } from '../../src/kubelet/logs/rotation.js';
+import { freePort } from '../helpers/server.js';
 
 const NODE = `streaming-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
@@ -293,6 +295,68 @@ describe('kubectl logs, exec, port-forward and cp through the kubelet API', { sk
     assert.ok(!previous.stdout.includes('second life'));
   });
 
+  it('kubectl exec -it gets a terminal', async () => {
+    // `script` gives kubectl a terminal of its own, as a user's shell would.
+    const cmd = `kubectl --kubeconfig ${ts.kubeconfig} exec -it web -c httpd -- sh -c 'tty; stty size >/dev/null && echo has-size'`;
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('exit', (code) => resolve({ code, out }));
+      setTimeout(() => child.kill(), 30_000);
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /\/dev\/pts\/\d+/);
+    assert.match(r.out, /has-size/);
+  });
+
+  it('rotated logs: containerd reopens its file, kubectl logs and logs -f read across the copies', async () => {
+    const manifest: Pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'chatty', namespace: 'default' },
+      spec: { nodeName: NODE, containers: [{ name: 'chatty', image: rt.busyboxImage }] },
+    };
+    const created = (await http.request('POST', '/api/v1/namespaces/default/pods', manifest)).json<Pod>();
+    const uid = created.metadata!.uid!;
+    const sb: PodSandboxConfig = { metadata: { name: 'chatty', namespace: 'default', uid, attempt: 0 }, hostname: 'chatty', logDirectory: podLogsDirectory(podLogsDir, 'default', 'chatty', uid), linux: {} };
+    const sbId = await cri.runPodSandbox(sb);
+    const cid = await cri.createContainer(sbId, {
+      metadata: { name: 'chatty', attempt: 0 }, image: { image: rt.busyboxImage }, logPath: containerLogRelativePath('chatty', 0),
+      command: ['sh', '-c', 'i=0; while :; do echo "line $i"; i=$((i+1)); if [ $((i % 100)) = 0 ]; then sleep 0.1; fi; done'],
+    }, sb);
+    await cri.startContainer(cid);
+    const live = join(sb.logDirectory!, 'chatty', '0.log');
+    const maxSize = 16 * 1024;
+    const manager = new ContainerLogManager({ runtime: cri, maxSizeBytes: maxSize, maxFiles: 3 });
+    const follow = spawnKubectl(ts, ['logs', '-f', 'chatty']);
+    try {
+      await eventually('following', async () => (/line \d+/.test(follow.output()) ? true : undefined));
+      for (let round = 0; round < 4; round++) {
+        await eventually('a big log', async () => ((await stat(live)).size >= maxSize ? true : undefined));
+        await manager.rotateLogs();
+      }
+      const files = (await readdir(join(sb.logDirectory!, 'chatty'))).sort();
+      assert.equal(files.length, 3, files.join(' '));
+      assert.ok(files.includes('0.log'));
+      // Lines numbered without a gap or a repeat, across the rotated copies.
+      const consecutive = (text: string) => {
+        const n = [...text.matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1]));
+        return n.length > 0 && n.every((v, i) => i === 0 || v === n[i - 1] + 1) ? n : undefined;
+      };
+      const tail = await ts.kubectl(['logs', 'chatty', '--tail=1000']);
+      assert.equal(consecutive(tail.stdout)?.length, 1000, 'the last 1000 lines span a rotation');
+      await eventually('the follower past the rotations', async () => {
+        const n = consecutive(follow.output());
+        assert.ok(n, 'follow output has no gaps');
+        const last = consecutive(tail.stdout)!.at(-1)!;
+        return n.at(-1)! >= last ? true : undefined;
+      });
+    } finally {
+      follow.child.kill();
+      await cri.stopContainer(cid, 0);
+    }
+  });
+
   it('errors come back as Status: no host, not running', async () => {
     const pending: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unscheduled' }, spec: { containers: [{ name: 'c', image: rt.busyboxImage }] } };
     assert.equal((await http.request('POST', '/api/v1/namespaces/default/pods', pending)).status, 201);
@@ -302,5 +366,17 @@ describe('kubectl logs, exec, port-forward and cp through the kubelet API', { sk
     const exec = await ts.kubectl(['exec', 'web', '-c', 'nope', '--', 'true']);
     assert.notEqual(exec.code, 0);
     assert.match(exec.stderr, /container nope is not valid for pod web/);
+    // A node whose kubelet does not answer.
+    const gone: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: `${NODE}-gone` } };
+    const node = (await http.request('POST', '/api/v1/nodes', gone)).json<Node>();
+    await http.request('PUT', `/api/v1/nodes/${NODE}-gone/status`, { ...node, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: await freePort() } } } });
+    const stranded: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stranded' }, spec: { nodeName: `${NODE}-gone`, containers: [{ name: 'c', image: rt.busyboxImage }] } };
+    assert.equal((await http.request('POST', '/api/v1/namespaces/default/pods', stranded)).status, 201);
+    const unreachable = await http.request('GET', '/api/v1/namespaces/default/pods/stranded/log');
+    assert.equal(unreachable.status, 500);
+    assert.match(unreachable.json<{ message: string }>().message, /error dialing backend: .*ECONNREFUSED/);
+    const execGone = await ts.kubectl(['exec', 'stranded', '--', 'true']);
+    assert.notEqual(execGone.code, 0);
+    assert.match(execGone.stderr, /error dialing backend/);
   });
 });

@@ -28,6 +28,8 @@ export interface KubeletClientConfig {
 export interface KubeletLocation { host: string; port: number; nodeName: string }
 
 export const DEFAULT_KUBELET_PORT = 10250;
+/** How long a kubelet may take to accept a connection and answer with its response head (not the body: logs follow). */
+const KUBELET_DIAL_TIMEOUT_MS = 30_000;
 
 const ADDRESS_PREFERENCE = ['InternalIP', 'ExternalIP', 'Hostname'];
 
@@ -57,7 +59,7 @@ export class KubeletConnector {
 
   private static unreachable(loc: KubeletLocation, path: string, err: unknown): StatusError {
     const why = err instanceof Error ? err.message : String(err);
-    return internalError(`error dialing backend: ${why} (GET https://${hostPort(loc)}${path})`);
+    return internalError(`error dialing backend: ${why} (kubelet of node ${loc.nodeName} at https://${hostPort(loc)}${path.split('?')[0]})`);
   }
 
   /**
@@ -67,6 +69,7 @@ export class KubeletConnector {
   async request(loc: KubeletLocation, method: string, path: string, headers: OutgoingHttpHeaders = {}, body?: IncomingMessage, signal?: AbortSignal): Promise<IncomingMessage> {
     const req = httpsRequest({ host: loc.host, port: loc.port, method, path, headers, agent: false, signal, ...this.credentials() });
     const response = once(req, 'response') as Promise<[IncomingMessage]>;
+    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${KUBELET_DIAL_TIMEOUT_MS / 1000}s`)), KUBELET_DIAL_TIMEOUT_MS);
     if (body) body.pipe(req); else req.end();
     try {
       const [res] = await response;
@@ -75,18 +78,23 @@ export class KubeletConnector {
       req.destroy();
       if (err instanceof StatusError) throw err;
       throw KubeletConnector.unreachable(loc, path, err);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 
   /** Opens a TLS connection to the kubelet (for an upgrade request). */
   async connect(loc: KubeletLocation, path: string): Promise<TLSSocket> {
     const socket = tlsConnect({ host: loc.host, port: loc.port, ...this.credentials(), ALPNProtocols: ['http/1.1'] });
+    const deadline = setTimeout(() => socket.destroy(new Error(`no TLS connection within ${KUBELET_DIAL_TIMEOUT_MS / 1000}s`)), KUBELET_DIAL_TIMEOUT_MS);
     try {
       await once(socket, 'secureConnect');
       return socket;
     } catch (err) {
       socket.destroy();
       throw KubeletConnector.unreachable(loc, path, err);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

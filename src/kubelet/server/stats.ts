@@ -120,7 +120,8 @@ export class CriStatsProvider implements StatsProvider {
       let nanoCores = num(s.cpu.usageNanoCores);
       if (total !== undefined) {
         const sample = { atNs: BigInt(s.cpu.timestamp || '0') || nowNs(), usageNs: total };
-        nanoCores ??= rate(this.containerSamples.get(s.attributes.id), sample);
+        // containerd reports 0 until it has two samples of its own: ours may already have one.
+        if (!nanoCores) nanoCores = rate(this.containerSamples.get(s.attributes.id), sample) ?? nanoCores;
         this.containerSamples.set(s.attributes.id, sample);
       }
       out.cpu = { time: isoOfNs(s.cpu.timestamp), usageCoreNanoSeconds: total, usageNanoCores: nanoCores ?? 0 };
