@@ -3,6 +3,7 @@ export {};
 const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   apiserver: () => import('./apiserver.js'),
   controllers: () => import('./controllers.js'),
+  dns: () => import('./dns.js'),
   scheduler: () => import('./scheduler.js'),
 };
 

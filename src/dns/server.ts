@@ -162,7 +162,8 @@ export class ClusterDnsServer {
     });
     const family = isIPv6(opts.address) ? 'IPv6' : 'IPv4';
     for (let attempt = 0; ; attempt++) {
-      const udp = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4' });
+      // A larger receive buffer rides out bursts and short stalls (GC, a busy CPU) without drops; the kernel caps it at rmem_max.
+      const udp = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', recvBufferSize: 1 << 20 });
       try {
         await new Promise<void>((resolve, reject) => {
           udp.once('error', reject);
@@ -257,6 +258,15 @@ export class ClusterDnsServer {
   }
 
   // ---- serving ---------------------------------------------------------------
+
+  /**
+   * The answer to one raw query, as the sockets give it: a Buffer at once on
+   * the hot path, a Promise when it needs the slow path or upstream;
+   * undefined (or a Promise of it) when the message gets no answer.
+   */
+  handle(msg: Buffer, proto: Proto = 'udp'): Buffer | Promise<Buffer | undefined> {
+    return this.answerFast(msg, proto) ?? this.answerSlow(msg, proto);
+  }
 
   private onUdp(msg: Buffer, rinfo: RemoteInfo): void {
     const udp = this.udp;
