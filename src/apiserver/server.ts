@@ -107,7 +107,6 @@ export class ApiServer {
       this.scraper = new Scraper({
         listNodes: nodes, clientCertPem: options.metrics.kubeletClient.certPem, clientKeyPem: options.metrics.kubeletClient.keyPem,
         caPem: options.tls.caPem, resolutionMs: options.metrics.resolutionMs, insecureTLS: options.metrics.insecureTLS,
-        log: (m) => console.error(`apiserver: ${m}`),
       });
       this.metricsApi = new MetricsApi({
         store: this.scraper.store, listNodes: nodes,
@@ -162,7 +161,7 @@ export class ApiServer {
     await ensureKubernetesService(this.options.store, this.registry('', 'services'), this.registry('', 'endpoints'), this.serviceAllocation.ips.ipAt(0), this.hostAddress(), this.port, log);
     this.repairTimer = setInterval(() => { void this.repairAllocations(log).catch((err: unknown) => console.error('apiserver: allocation repair failed:', err)); }, ALLOCATION_REPAIR_INTERVAL_MS);
     this.repairTimer.unref();
-    this.scraper?.start();
+    this.scraper?.start(log);
     this.ready = true;
   }
 

@@ -38,7 +38,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The kubelet endpoint of a node, or why there is none to scrape. */
-export function kubeletTarget(node: Node): KubeletTarget | { skip: string } {
+export function kubeletTarget(node: Node): KubeletTarget | { skip: string; quiet?: boolean } {
   const name = node.metadata?.name ?? '';
   const annotations = node.metadata?.annotations ?? {};
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT;
@@ -48,7 +48,7 @@ export function kubeletTarget(node: Node): KubeletTarget | { skip: string } {
     if (!isLoopback(override)) return { skip: `${KUBELET_ADDRESS_ANNOTATION}=${override} is not a loopback address` };
     return { node: name, host: override.replace(/^\[|\]$/g, ''), port, servername: name, pinnedSha256: pinned };
   }
-  if (node.metadata?.labels?.[HOLLOW_LABEL] === 'true') return { skip: 'hollow node without a kubelet API' };
+  if (node.metadata?.labels?.[HOLLOW_LABEL] === 'true') return { skip: 'hollow node without a kubelet API', quiet: true };
   const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   if (!ip) return { skip: 'no InternalIP' };
   return { node: name, host: ip, port, servername: name, pinnedSha256: pinned };

@@ -148,7 +148,7 @@ export class HollowKubeletApi {
     if (url.pathname === '/healthz') return text(200, 'ok');
     if (url.pathname !== '/stats/summary') return text(404, '404 page not found');
     const summary = this.opts.summary(node);
-    if (!summary) return text(404, `node "${node}" is not served here`);
+    if (!summary) return text(404, `node "${node}" is not served here (or not heartbeating)`);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(summary));
   }
