@@ -27,6 +27,8 @@ export interface KubeletOptions {
   /** Lease renewal (10 s) and the longest gap between status writes (1 min), as upstream's defaults. */
   leaseRenewIntervalMs?: number;
   nodeStatusReportMs?: number;
+  /** Upstream's --sync-frequency (1 min): idle pods are re-synced, configMap/secret volumes refreshed, this often. */
+  syncFrequencyMs?: number;
   log?: (message: string) => void;
 }
 
@@ -61,7 +63,7 @@ export class Kubelet {
     this.informer = new Informer(o.client, pods, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: (m) => this.log(`pod informer: ${m}`) });
     this.probes = new ProbeManager(o.runtime, (key) => { const p = this.informer.lister().get(key); if (p) this.workers.enqueue(p); }, this.log);
     const syncer = new PodSyncer({
-      client: o.client, runtime: o.runtime, objects: new ObjectCache(o.client), probes: this.probes,
+      client: o.client, runtime: o.runtime, objects: new ObjectCache(o.client, (o.syncFrequencyMs ?? 60_000) / 2), syncFrequencyMs: o.syncFrequencyMs, probes: this.probes,
       recorder: new EventRecorder(o.client, 'kubelet', o.nodeName), backoff: new Backoff(),
       sandboxEnv: { podLogsDir: o.podLogsDir, nodeName: o.nodeName, dns: { servers: o.clusterDNS ?? ['10.43.0.10'], domain: o.clusterDomain ?? 'cluster.local' } },
       rootDir: o.rootDir, hostIP: o.nodeIP,

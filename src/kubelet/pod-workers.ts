@@ -3,7 +3,7 @@ import { WorkQueue, keyOf, type Lister } from '../client/index.js';
 import type { CriClient } from './cri/client.js';
 import { MANAGED_BY_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, TERMINATION_GRACE_ANNOTATION } from './labels.js';
 import { newPodState, type PodState } from './pod-state.js';
-import { RESYNC_MS, type PodSyncer } from './sync-pod.js';
+import type { PodSyncer } from './sync-pod.js';
 
 /** A sandbox or container of a pod the API no longer has: killed, keyed `orphan/<uid>`. */
 const ORPHAN = 'orphan/';
@@ -61,7 +61,7 @@ export class PodWorkers {
     const res = await this.o.syncer.sync(pod, state);
     if (res.requeueAfterMs !== undefined) {
       // Resyncs are spread a little so 50 pods do not all wake together.
-      const jitter = res.requeueAfterMs >= RESYNC_MS ? Math.random() * 5_000 : 0;
+      const jitter = res.requeueAfterMs >= 5_000 ? Math.random() * res.requeueAfterMs * 0.1 : 0;
       this.queue.addAfter(key, res.requeueAfterMs + jitter);
     }
     this.queue.forget(key);

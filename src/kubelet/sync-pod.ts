@@ -28,16 +28,16 @@ export interface SyncDeps {
   rootDir: string;
   hostIP: string;
   allocatable: () => { cpu: string; memory: string };
+  /** Upstream's --sync-frequency: how often an idle pod is synced again (volumes refreshed, status checked). */
+  syncFrequencyMs?: number;
   log: (m: string) => void;
 }
 
 /** What a sync asks of its worker: come back after this long (a back-off ending, a resync). */
 export interface SyncResult { requeueAfterMs?: number }
 
-/** How often a pod is looked at with nothing happening: refreshes configMap/secret volumes and the status. */
+/** How often a pod is looked at with nothing happening (default): refreshes configMap/secret volumes and the status. */
 export const RESYNC_MS = 60_000;
-/** Volumes are rewritten no more often than this (configMap and secret updates reach the files within a minute). */
-const VOLUME_REFRESH_MS = 45_000;
 
 const podKey = (pod: Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 const isRunning = (i: ContainerInstance | undefined) => i?.status?.state === 'CONTAINER_RUNNING' || i?.status?.state === 'CONTAINER_CREATED';
@@ -51,7 +51,14 @@ const isExited = (i: ContainerInstance | undefined) => i?.status?.state === 'CON
  * memory over the runtime: a restarted kubelet carries on from the labels.
  */
 export class PodSyncer {
-  constructor(private readonly d: SyncDeps) {}
+  private readonly resyncMs: number;
+  /** Volumes are rewritten no more often than this; with the object cache's TTL a change lands within one sync period. */
+  private readonly volumeRefreshMs: number;
+
+  constructor(private readonly d: SyncDeps) {
+    this.resyncMs = d.syncFrequencyMs ?? RESYNC_MS;
+    this.volumeRefreshMs = this.resyncMs / 2;
+  }
 
   podDir(uid: string): string { return join(this.d.rootDir, 'pods', uid); }
 
@@ -71,11 +78,11 @@ export class PodSyncer {
     }
 
     let rt = await observePod(this.d.runtime, uid);
-    let requeue = RESYNC_MS;
+    let requeue = this.resyncMs;
     const wake = (ms: number) => { requeue = Math.min(requeue, Math.max(ms, 200)); };
 
     // ---- volumes
-    if (!state.volumePaths || Date.now() - state.volumesAt > VOLUME_REFRESH_MS) {
+    if (!state.volumePaths || Date.now() - state.volumesAt > this.volumeRefreshMs) {
       try {
         state.volumePaths = await setUpVolumes({
           pod, volumesDir: join(this.podDir(uid), 'volumes'), objects: this.d.objects,

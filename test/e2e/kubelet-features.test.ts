@@ -1,0 +1,206 @@
+/**
+ * Pod features on one real node (containerd + CNI + in-process API server):
+ * env, volumes, init containers, restart policies, probes, image errors,
+ * graceful deletion, kubelet restart. One node for all, so the file runs in
+ * about a minute; each test makes its own pods.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { configmaps, pods, secrets } from '../../src/client/index.js';
+import { POD_UID_LABEL } from '../../src/kubelet/labels.js';
+import { BUSYBOX_IMAGE, podSpec, startKubeletEnv, waitForPod, type KubeletEnv } from './kubelet-env.js';
+
+const isRoot = process.getuid?.() === 0;
+const SLEEP = ['sh', '-c', 'sleep 3600'];
+
+describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
+  let env: KubeletEnv;
+  const afters: Array<() => unknown> = [];
+  before(async () => { env = await startKubeletEnv({ after: (fn) => afters.push(fn) }, { kubelet: { syncFrequencyMs: 6_000 } }); });
+  after(async () => { for (const fn of afters) await fn(); });
+
+  const create = (name: string, spec: Parameters<typeof podSpec>[2], meta: Parameters<typeof podSpec>[3] = {}) =>
+    env.client.create(pods, podSpec(name, env.nodeName, spec, meta));
+  const exec = async (pod: Pod, cmd: string[], container = 0): Promise<string> => {
+    const id = pod.status!.containerStatuses![container].containerID!.replace('containerd://', '');
+    const res = await env.cri.execSync(id, cmd, 10);
+    return res.stdout.toString();
+  };
+  const running = (name: string) => waitForPod(env.client, name, 'Running and Ready', (p) => p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+
+  test('env from value, configMap, secret, fieldRef, resourceFieldRef and envFrom is seen inside', async () => {
+    await env.client.create(configmaps, { metadata: { name: 'env-cm', namespace: 'default' }, data: { colour: 'blue', size: 'L' } });
+    await env.client.create(secrets, { metadata: { name: 'env-secret', namespace: 'default' }, type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
+    await create('env', {
+      containers: [{
+        name: 'main', image: BUSYBOX_IMAGE, command: SLEEP,
+        resources: { limits: { memory: '64Mi' } },
+        env: [
+          { name: 'PLAIN', value: 'hello' },
+          { name: 'COMPOSED', value: '$(PLAIN)-world' },
+          { name: 'COLOUR', valueFrom: { configMapKeyRef: { name: 'env-cm', key: 'colour' } } },
+          { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'password' } } },
+          { name: 'MY_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+        ],
+        envFrom: [{ configMapRef: { name: 'env-cm' }, prefix: 'CM_' }],
+      }],
+    });
+    const pod = await running('env');
+    const out = await exec(pod, ['env']);
+    for (const line of ['PLAIN=hello', 'COMPOSED=hello-world', 'COLOUR=blue', 'PASSWORD=s3cret', 'MY_POD=env',
+      `MY_IP=${pod.status!.podIP}`, `MY_NODE=${env.nodeName}`, 'MEM_MI=64', 'CM_colour=blue', 'CM_size=L']) {
+      assert.ok(out.split('\n').includes(line), `${line} in:\n${out}`);
+    }
+  });
+
+  test('configMap and secret volumes: files with items and modes; a configMap change reaches the file', async () => {
+    await env.client.create(configmaps, { metadata: { name: 'vol-cm', namespace: 'default' }, data: { 'app.conf': 'v=1\n', other: 'x' } });
+    await env.client.create(secrets, { metadata: { name: 'vol-secret', namespace: 'default' }, type: 'Opaque', data: { token: Buffer.from('abc').toString('base64') } });
+    await create('vols', {
+      containers: [{
+        name: 'main', image: BUSYBOX_IMAGE, command: SLEEP,
+        volumeMounts: [{ name: 'cm', mountPath: '/etc/app' }, { name: 'sec', mountPath: '/etc/sec', readOnly: true },
+          { name: 'scratch', mountPath: '/scratch' }, { name: 'mem', mountPath: '/mem' }, { name: 'info', mountPath: '/etc/podinfo' }],
+      }],
+      volumes: [
+        { name: 'cm', configMap: { name: 'vol-cm', items: [{ key: 'app.conf', path: 'conf/app.conf' }] } },
+        { name: 'sec', secret: { secretName: 'vol-secret', defaultMode: 0o400 } },
+        { name: 'scratch', emptyDir: {} },
+        { name: 'mem', emptyDir: { medium: 'Memory' } },
+        { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      ],
+    }, { labels: { app: 'vols' } });
+    const pod = await running('vols');
+    assert.equal(await exec(pod, ['cat', '/etc/app/conf/app.conf']), 'v=1\n');
+    assert.equal(await exec(pod, ['ls', '/etc/app']), 'conf\n');
+    assert.equal(await exec(pod, ['cat', '/etc/sec/token']), 'abc');
+    assert.match(await exec(pod, ['stat', '-L', '-c', '%a', '/etc/sec/token']), /^400/);
+    assert.equal(await exec(pod, ['cat', '/etc/podinfo/labels']), 'app="vols"');
+    assert.match(await exec(pod, ['sh', '-c', 'grep " /mem " /proc/mounts']), /tmpfs/);
+    await exec(pod, ['sh', '-c', 'echo data > /scratch/f']);
+    assert.equal(await exec(pod, ['cat', '/scratch/f']), 'data\n');
+
+    await env.client.patch(configmaps, 'default', 'vol-cm', { data: { 'app.conf': 'v=2\n' } }, 'merge-patch');
+    const deadline = Date.now() + 60_000;
+    let content = '';
+    while (Date.now() < deadline && content !== 'v=2\n') {
+      await new Promise((r) => setTimeout(r, 500));
+      content = await exec(pod, ['cat', '/etc/app/conf/app.conf']);
+    }
+    assert.equal(content, 'v=2\n');
+  });
+
+  test('init containers run in order to completion before the containers', async () => {
+    await create('inits', {
+      initContainers: [
+        { name: 'first', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo first >> /work/order'], volumeMounts: [{ name: 'w', mountPath: '/work' }] },
+        { name: 'second', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'sleep 1; echo second >> /work/order'], volumeMounts: [{ name: 'w', mountPath: '/work' }] },
+      ],
+      containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo main >> /work/order; sleep 3600'], volumeMounts: [{ name: 'w', mountPath: '/work' }] }],
+      volumes: [{ name: 'w', emptyDir: {} }],
+    });
+    const pod = await running('inits');
+    assert.equal(await exec(pod, ['cat', '/work/order']), 'first\nsecond\nmain\n');
+    for (const s of pod.status!.initContainerStatuses!) assert.equal(s.state?.terminated?.reason, 'Completed');
+    assert.equal(pod.status!.conditions!.find((c) => c.type === 'Initialized')?.status, 'True');
+  });
+
+  test('restartPolicy Never: exit 0 is Succeeded/Completed, exit 3 is Failed/Error with the exit code', async () => {
+    await create('ok', { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['true'] }] });
+    await create('bad', { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 3'] }] });
+    const ok = await waitForPod(env.client, 'ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+    assert.equal(ok.status!.containerStatuses![0].state?.terminated?.reason, 'Completed');
+    assert.equal(ok.status!.containerStatuses![0].state?.terminated?.exitCode, 0);
+    const bad = await waitForPod(env.client, 'bad', 'Failed', (p) => p.status?.phase === 'Failed');
+    assert.equal(bad.status!.containerStatuses![0].state?.terminated?.reason, 'Error');
+    assert.equal(bad.status!.containerStatuses![0].state?.terminated?.exitCode, 3);
+    assert.equal(bad.status!.containerStatuses![0].restartCount, 0);
+  });
+
+  test('restartPolicy Always: a crashing container restarts with back-off and shows CrashLoopBackOff', async () => {
+    await create('crash', { containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo crashing; exit 1'] }] });
+    const pod = await waitForPod(env.client, 'crash', 'in CrashLoopBackOff', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 40_000);
+    const cs = pod.status!.containerStatuses![0];
+    assert.ok(cs.restartCount >= 1, `restartCount ${cs.restartCount}`);
+    assert.equal(cs.lastState?.terminated?.exitCode, 1);
+    assert.equal(cs.lastState?.terminated?.reason, 'Error');
+    assert.match(cs.state!.waiting!.message!, /back-off 1\d?s restarting failed container=main/);
+    // The second restart waits out the 10 s back-off: not before it.
+    const t0 = Date.now();
+    const later = await waitForPod(env.client, 'crash', 'restarted again', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > cs.restartCount, 40_000);
+    assert.ok(Date.now() - t0 > 3_000, 'waited for the back-off');
+    assert.ok(later.status!.containerStatuses![0].restartCount >= 2);
+  });
+
+  test('a failing liveness probe restarts the container; a readiness probe gates Ready', async () => {
+    await create('probes', {
+      containers: [{
+        name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'touch /tmp/alive; sleep 3600'],
+        livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 },
+        readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
+      }],
+    });
+    let pod = await waitForPod(env.client, 'probes', 'Running, not ready', (p) => p.status?.phase === 'Running' && !!p.status.containerStatuses?.[0]?.state?.running);
+    await new Promise((r) => setTimeout(r, 2_500));
+    pod = await env.client.get(pods, 'default', 'probes');
+    assert.equal(pod.status!.containerStatuses![0].ready, false);
+    assert.equal(pod.status!.conditions!.find((c) => c.type === 'Ready')?.status, 'False');
+    await exec(pod, ['touch', '/tmp/ready']);
+    pod = await running('probes');
+    assert.equal(pod.status!.containerStatuses![0].ready, true);
+    const firstId = pod.status!.containerStatuses![0].containerID;
+    await exec(pod, ['rm', '/tmp/alive']);
+    pod = await waitForPod(env.client, 'probes', 'restarted by liveness', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && !!p.status?.containerStatuses?.[0]?.state?.running, 30_000);
+    assert.notEqual(pod.status!.containerStatuses![0].containerID, firstId);
+  });
+
+  test('a missing image shows ErrImagePull, then ImagePullBackOff', async () => {
+    await create('noimage', { containers: [{ name: 'main', image: '127.0.0.1:1/none:1', imagePullPolicy: 'IfNotPresent' }] });
+    const seen = new Set<string>();
+    await waitForPod(env.client, 'noimage', 'ErrImagePull then ImagePullBackOff', (p) => {
+      const r = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      if (r) seen.add(r);
+      return seen.has('ErrImagePull') && seen.has('ImagePullBackOff');
+    }, 40_000);
+    const pod = await env.client.get(pods, 'default', 'noimage');
+    assert.equal(pod.status!.phase, 'Pending');
+  });
+
+  test('restarting the kubelet keeps running containers: same container ID, same restart count', async () => {
+    await create('survivor', { containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
+    const before = await running('survivor');
+    const cs = before.status!.containerStatuses![0];
+    await env.restartKubelet();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const afterRestart = await running('survivor');
+    const cs2 = afterRestart.status!.containerStatuses![0];
+    assert.equal(cs2.containerID, cs.containerID);
+    assert.equal(cs2.restartCount, cs.restartCount);
+    assert.equal(afterRestart.status!.podIP, before.status!.podIP);
+    const sandboxes = await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: before.metadata!.uid! } });
+    assert.equal(sandboxes.length, 1);
+  });
+
+  test('deleting a pod stops its containers within the grace period and removes the sandbox', async () => {
+    // sh as PID 1 ignores SIGTERM: only the SIGKILL after the grace period stops it.
+    await create('doomed', { terminationGracePeriodSeconds: 3, containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
+    const pod = await running('doomed');
+    const t0 = Date.now();
+    await env.client.delete(pods, 'default', 'doomed');
+    let gone = false;
+    while (!gone && Date.now() - t0 < 15_000) {
+      gone = await env.client.get(pods, 'default', 'doomed').then(() => false, () => true);
+      if (!gone) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(gone, 'pod object deleted');
+    const took = Date.now() - t0;
+    assert.ok(took >= 2_500 && took < 12_000, `took ${took} ms for a 3 s grace period`);
+    const uid = pod.metadata!.uid!;
+    assert.equal((await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } })).length, 0);
+    assert.equal((await env.cri.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } })).length, 0);
+  });
+});
