@@ -15,6 +15,11 @@ export const SERVER_USAGE = `Server flags (k3s names):
   --default-not-ready-toleration-seconds N    (300) added to pods without a not-ready NoExecute toleration
   --default-unreachable-toleration-seconds N  (300) added to pods without an unreachable NoExecute toleration
   --node-monitor-grace-period 40s  a node silent this long turns Ready=Unknown and is tainted
+  --metric-resolution 15s     how often the built-in metrics-server scrapes kubelets' /stats/summary
+  --kubelet-insecure-tls      do not verify kubelets' serving certificates when scraping
+  --horizontal-pod-autoscaler-sync-period 15s, --horizontal-pod-autoscaler-downscale-stabilization 5m,
+  --horizontal-pod-autoscaler-tolerance 0.1, --horizontal-pod-autoscaler-cpu-initialization-period 5m,
+  --horizontal-pod-autoscaler-initial-readiness-delay 30s   the HPA controller (upstream's defaults)
   --service-cidr CIDR         Service cluster IPs (10.43.0.0/16)
   --service-node-port-range A-B  NodePorts (30000-32767)
   --leader-elect-lease-duration 15s, --leader-elect-renew-deadline 10s, --leader-elect-retry-period 2s
@@ -39,6 +44,14 @@ function durationMs(value: string | undefined, fallbackMs: number, flag: string)
   if (!m) throw new Error(`invalid ${flag}: ${value}`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
+}
+
+/** `--horizontal-pod-autoscaler-tolerance`: a fraction, 0.1 by default. */
+function tolerance(value: string | undefined): number {
+  if (value === undefined) return 0.1;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid --horizontal-pod-autoscaler-tolerance: ${value}`);
+  return n;
 }
 
 function portFlag(value: string | undefined, fallback: number, flag: string): number {
@@ -74,6 +87,13 @@ export async function server(argv: string[]): Promise<void> {
       'default-unreachable-toleration-seconds': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'service-cidr': { type: 'string' },
+      'metric-resolution': { type: 'string' },
+      'kubelet-insecure-tls': { type: 'boolean' },
+      'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+      'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string' },
+      'horizontal-pod-autoscaler-tolerance': { type: 'string' },
+      'horizontal-pod-autoscaler-cpu-initialization-period': { type: 'string' },
+      'horizontal-pod-autoscaler-initial-readiness-delay': { type: 'string' },
       'service-node-port-range': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -132,6 +152,15 @@ export async function server(argv: string[]): Promise<void> {
     schedulerConfigPath: values['scheduler-config'],
     serviceCidr: values['service-cidr'],
     serviceNodePortRange: values['service-node-port-range'],
+    metricResolutionMs: durationMs(values['metric-resolution'], 15_000, '--metric-resolution'),
+    kubeletInsecureTLS: values['kubelet-insecure-tls'] ?? false,
+    horizontalPodAutoscaler: {
+      syncPeriodMs: durationMs(values['horizontal-pod-autoscaler-sync-period'], 15_000, '--horizontal-pod-autoscaler-sync-period'),
+      downscaleStabilizationMs: durationMs(values['horizontal-pod-autoscaler-downscale-stabilization'], 300_000, '--horizontal-pod-autoscaler-downscale-stabilization'),
+      tolerance: tolerance(values['horizontal-pod-autoscaler-tolerance']),
+      cpuInitializationPeriodMs: durationMs(values['horizontal-pod-autoscaler-cpu-initialization-period'], 300_000, '--horizontal-pod-autoscaler-cpu-initialization-period'),
+      initialReadinessDelayMs: durationMs(values['horizontal-pod-autoscaler-initial-readiness-delay'], 30_000, '--horizontal-pod-autoscaler-initial-readiness-delay'),
+    },
     nodeMonitorGracePeriodMs: values['node-monitor-grace-period'] === undefined ? undefined
       : seconds(values['node-monitor-grace-period'], 40, '--node-monitor-grace-period') * 1000,
     defaultTolerationSeconds: {

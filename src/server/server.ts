@@ -14,6 +14,7 @@ import { nodeCredentialsHandler } from './node-bootstrap.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
+import type { ControllerManagerOptions } from '../controllers/index.js';
 import { loadSchedulerConfiguration } from '../scheduler/index.js';
 import type { DefaultTolerationSecondsOptions } from '../apiserver/admission/default-toleration-seconds.js';
 import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedded-etcd.js';
@@ -45,6 +46,8 @@ export interface ServerConfig {
   /** metrics-server's `--metric-resolution` (15 s) and `--kubelet-insecure-tls`, for the built-in metrics.k8s.io. */
   metricResolutionMs?: number;
   kubeletInsecureTLS?: boolean;
+  /** The `--horizontal-pod-autoscaler-*` flags. */
+  horizontalPodAutoscaler?: ControllerManagerOptions['horizontalPodAutoscaler'];
   /** HA with embedded etcd (k3s' flags): `--cluster-init` starts a new etcd cluster… */
   clusterInit?: boolean;
   /** …`--server URL` (with `--token`) joins the cluster of that server. */
@@ -144,7 +147,10 @@ export class BosunServer {
       disableScheduler: config.disableScheduler ?? false,
       disableControllerManager: config.disableControllerManager ?? false,
       schedulerConfig: config.schedulerConfigPath ? await loadSchedulerConfiguration(config.schedulerConfigPath) : undefined,
-      controllerManager: config.nodeMonitorGracePeriodMs === undefined ? {} : { nodeLifecycle: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } },
+      controllerManager: {
+        ...(config.nodeMonitorGracePeriodMs === undefined ? {} : { nodeLifecycle: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } }),
+        ...(config.horizontalPodAutoscaler ? { horizontalPodAutoscaler: config.horizontalPodAutoscaler } : {}),
+      },
     });
     if (loops.length) {
       // The scheduler and controllers are clients of the API like any other (principle 1).

@@ -69,8 +69,7 @@ test('cpu of a pod that just turned ready (less than a window ago) is not truste
 });
 
 test('deleted and failed pods are ignored; no metrics at all is an error', () => {
-  const gone = pod('b');
-  gone.metadata!.deletionTimestamp = iso(NOW);
+  const gone: Pod = { ...pod('b'), metadata: { ...pod('b').metadata, deletionTimestamp: iso(NOW) } };
   assert.equal(calc(2, [pod('a'), gone], metrics({ a: 1000, b: 0 })).replicas, 2);
   assert.throws(() => calc(2, [pod('a', { phase: 'Pending' })], metrics({})), /did not receive metrics/);
   assert.throws(() => calc(2, [], metrics({ a: 1 })), /no pods returned by selector/);
