@@ -45,7 +45,11 @@ export async function ensureKubeDnsService(
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'bosun-dns' },
       annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
     },
-    spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ipFamilies: ['IPv4'], sessionAffinity: 'None', ports: KUBE_DNS_PORTS },
+    spec: {
+      type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ipFamilies: ['IPv4'], sessionAffinity: 'None', ports: KUBE_DNS_PORTS,
+      // Every node answers DNS itself: a pod's queries stay on its node, and a dead node's endpoint cannot swallow them.
+      internalTrafficPolicy: 'Local',
+    },
   };
   for (let attempt = 0; attempt < 5; attempt++) {
     let current: Service | undefined;

@@ -185,6 +185,7 @@ test('ensureKubeDnsService makes kube-dns at 10.43.0.10, idempotently; a node re
   const svc = await ensureKubeDnsService(client);
   assert.equal(svc.spec?.clusterIP, '10.43.0.10');
   assert.equal(svc.spec?.selector, undefined);
+  assert.equal(svc.spec?.internalTrafficPolicy, 'Local');
   assert.deepEqual(svc.spec?.ports?.map((p) => `${p.name}/${p.port}/${p.protocol}`), ['dns/53/UDP', 'dns-tcp/53/TCP', 'metrics/9153/TCP']);
   const again = await ensureKubeDnsService(client);
   assert.equal(again.metadata?.uid, svc.metadata?.uid);
@@ -200,6 +201,10 @@ test('ensureKubeDnsService makes kube-dns at 10.43.0.10, idempotently; a node re
   assert.equal(eps.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'], 'bosun-agent');
   assert.deepEqual(eps.endpoints?.map((e) => [e.addresses[0], e.nodeName, e.conditions?.ready]), [['10.42.0.1', 'node-a', true]]);
   await within(1000, 'endpoint name', async () => dataOf(await query(port, '10-42-0-1.kube-dns.kube-system.svc.cluster.local', 'A'), 'A')[0] === '10.42.0.1');
+
+  // Deleted by someone else: the node puts its endpoint back.
+  await client.delete(endpointslices, 'kube-system', dnsEndpointSliceName('node-a'));
+  await within(5000, 're-registered', async () => !!(await client.get(endpointslices, 'kube-system', dnsEndpointSliceName('node-a'))));
 });
 
 test('metrics count requests by zone and type', async () => {

@@ -17,7 +17,9 @@ import {
 } from './wire.js';
 import { encodeMessage } from './encode.js';
 import { DnsStats, registerDnsMetrics, type Proto } from './metrics.js';
-import { DEFAULT_CLUSTER_DNS_IP, registerDnsEndpoint, unregisterDnsEndpoint, type DnsEndpointPorts } from './kube-dns-service.js';
+import {
+  DEFAULT_CLUSTER_DNS_IP, KUBE_DNS_NAMESPACE, dnsEndpointSliceName, registerDnsEndpoint, unregisterDnsEndpoint, type DnsEndpointPorts,
+} from './kube-dns-service.js';
 
 const FLAG_AA = 1 << 10;
 const FLAG_TC = 1 << 9;
@@ -70,6 +72,8 @@ export interface ClusterDnsServerOptions {
   log?: (message: string) => void;
 }
 
+interface Registration { nodeName: string; address: string; ports: DnsEndpointPorts }
+
 export interface ListenOptions { address: string; port?: number }
 export interface BoundAddress { address: string; port: number; family: 'IPv4' | 'IPv6' }
 
@@ -104,7 +108,7 @@ export class ClusterDnsServer {
   private metricsServer?: HttpServer;
   private readonly connections = new Set<TcpSocket>();
   private readonly abort = new AbortController();
-  private registeredNode?: string;
+  private registration?: Registration;
   private bound?: BoundAddress;
 
   constructor(opts: ClusterDnsServerOptions) {
@@ -124,6 +128,12 @@ export class ClusterDnsServer {
     this.registry = opts.registry ?? new Registry();
     registerDnsMetrics(this.registry, 'dns://', this.zone.domain, this.stats, () => this.forwarder?.stats, () => this.zone.ownerCount);
     serviceInformer.onChange((svc) => this.syncService(keyOf(svc)));
+    // This node's kube-dns endpoint deleted by someone else (or collected with a re-made Node): put it back.
+    sliceInformer.onDelete((slice) => {
+      const reg = this.registration;
+      if (!reg || this.abort.signal.aborted || slice.metadata?.namespace !== KUBE_DNS_NAMESPACE || slice.metadata?.name !== dnsEndpointSliceName(reg.nodeName)) return;
+      setTimeout(() => { if (this.registration === reg && !this.abort.signal.aborted) void this.writeRegistration(reg); }, 1000).unref();
+    });
     sliceInformer.onChange((slice, _type, old) => {
       const key = serviceKeyOfSlice(slice);
       if (key) this.syncService(key);
@@ -232,17 +242,28 @@ export class ClusterDnsServer {
    */
   async registerEndpoint(nodeName: string, address: string, ports: DnsEndpointPorts = {}): Promise<void> {
     const metricsPort = this.metricsServer ? (this.metricsServer.address() as AddressInfo).port : undefined;
-    await registerDnsEndpoint(this.client, nodeName, address, { dns: ports.dns ?? this.bound?.port, metrics: ports.metrics ?? metricsPort });
-    this.registeredNode = nodeName;
+    const reg = { nodeName, address, ports: { dns: ports.dns ?? this.bound?.port, metrics: ports.metrics ?? metricsPort } };
+    await registerDnsEndpoint(this.client, nodeName, address, reg.ports);
+    this.registration = reg;
+  }
+
+  private async writeRegistration(reg: Registration): Promise<void> {
+    try {
+      await registerDnsEndpoint(this.client, reg.nodeName, reg.address, reg.ports);
+      this.log(`dns: re-registered ${KUBE_DNS_NAMESPACE}/${dnsEndpointSliceName(reg.nodeName)}`);
+    } catch (err) {
+      if (this.abort.signal.aborted || this.registration !== reg) return;
+      this.log(`dns: re-registering the kube-dns endpoint: ${(err as Error).message}; retrying`);
+      setTimeout(() => { if (this.registration === reg) void this.writeRegistration(reg); }, 5000).unref();
+    }
   }
 
   /** Stops answering, removes this node's kube-dns endpoint if it registered one, stops its own watches. */
   async stop(): Promise<void> {
-    if (this.registeredNode) {
-      await unregisterDnsEndpoint(this.client, this.registeredNode).catch((err: Error) => this.log(`dns: removing endpoint: ${err.message}`));
-      this.registeredNode = undefined;
-    }
     this.abort.abort();
+    const reg = this.registration;
+    this.registration = undefined;
+    if (reg) await unregisterDnsEndpoint(this.client, reg.nodeName).catch((err: Error) => this.log(`dns: removing endpoint: ${err.message}`));
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     await Promise.all([

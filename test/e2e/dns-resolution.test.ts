@@ -11,7 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { Client, endpointslices, services } from '../../src/client/index.js';
@@ -69,6 +70,7 @@ describe('cluster DNS from a pod network namespace', { skip: !isRoot && 'needs r
   let upstream: FakeUpstream;
   let dns: ClusterDnsServer;
   let gateway: string;
+  let madeNetnsDir = false;
   const logs: string[] = [];
 
   before(async () => {
@@ -88,6 +90,7 @@ describe('cluster DNS from a pod network namespace', { skip: !isRoot && 'needs r
     await sh(['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', `10.42.${octet}.2/24`, 'dev', 'eth0']);
     await sh(['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'eth0', 'up']);
     // What the kubelet writes for dnsPolicy ClusterFirst in namespace default, with the node's resolver as nameserver.
+    madeNetnsDir = !existsSync('/etc/netns');
     await mkdir(`/etc/netns/${NS}`, { recursive: true });
     await writeFile(`/etc/netns/${NS}/resolv.conf`,
       `nameserver ${gateway}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
@@ -106,6 +109,7 @@ describe('cluster DNS from a pod network namespace', { skip: !isRoot && 'needs r
     await run(['ip', 'link', 'del', VETH]);
     await run(['ip', 'link', 'del', BRIDGE]);
     await rm(`/etc/netns/${NS}`, { recursive: true, force: true });
+    if (madeNetnsDir) await rmdir('/etc/netns').catch(() => { /* another test's namespace uses it now */ });
     if (process.env.BOSUN_TEST_LOGS) for (const l of logs) console.error(l);
   });
 
