@@ -11,6 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { Client, pods } from '../../src/client/index.js';
 import { CriClient } from '../../src/kubelet/cri/client.js';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet/kubelet.js';
+import { unmountAll } from '../../src/kubelet/volumes/mount.js';
 import type { ControlLoop } from '../../src/server/control-plane.js';
 import { startTestContainerd, type TestContainerd } from '../helpers/containerd.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -35,13 +36,17 @@ export async function startKubeletEnv(
   t: { after(fn: () => unknown): void },
   opts: { controlLoops?: ControlLoop[]; kubelet?: Partial<KubeletOptions> } = {},
 ): Promise<KubeletEnv> {
-  const rt = await startTestContainerd(t);
+  // Undone last-made-first: the kubelet stops before the server and containerd go.
+  const cleanups: Array<() => unknown> = [];
+  t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
+  const later = { after: (fn: () => unknown) => { cleanups.push(fn); } };
+  const rt = await startTestContainerd(later);
   const ts = await startTestServer({ controlLoops: opts.controlLoops ?? [] });
-  t.after(() => ts.stop());
+  cleanups.push(() => ts.stop());
   const client = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
-  t.after(() => client.close());
+  cleanups.push(() => client.close());
   const cri = new CriClient({ endpoint: rt.endpoint });
-  t.after(() => cri.close());
+  cleanups.push(() => cri.close());
   const dir = await mkdtemp(join(tmpdir(), 'bosun-kubelet-'));
   const nodeName = `kubelet-e2e-${process.pid}`;
   const logs: string[] = [];
@@ -71,9 +76,10 @@ export async function startKubeletEnv(
     running = env.kubelet.run(abort.signal);
     running.catch((err: unknown) => logs.push(`run failed: ${String(err)}`));
   };
-  // Order matters: t.after runs in order; the kubelet stops before containerd and the server go.
-  t.after(async () => {
+  cleanups.push(async () => {
     await env.stopKubelet();
+    // Pods left running keep their tmpfs emptyDirs mounted under the kubelet's dir.
+    await unmountAll(dir).catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   });
   start();
