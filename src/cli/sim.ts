@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { Client } from '../client/index.js';
+import { Client, loadKubeconfig } from '../client/index.js';
 import { connectionFromToken } from '../sim/connect.js';
 import { startHollowNodes, type HollowCluster } from '../sim/hollow-cluster.js';
 import { parseDuration, parseLabels, parseTaints } from '../sim/node-spec.js';
@@ -35,6 +35,10 @@ turn Running with an IP from the node's pod CIDR; no container runs.
   --stats-interval D        a stats line this often, default 60s; 0 for none
   --delete-nodes-on-exit    delete the nodes and their Leases on SIGINT/SIGTERM
   --nodes-only              no fake kubelet: pods bound to the nodes stay Pending
+  --disable-kubelet-api     no kubelet API: by default one HTTPS endpoint on 127.0.0.1
+                            serves /stats/summary for every node (synthetic usage from
+                            pod annotations sim.bosun.io/cpu-usage, sim.bosun.io/memory-usage)
+                            to the API server's kubelet client certificate, for kubectl top
 `;
 
 function positiveInt(flag: string, v: string | undefined, dflt: number): number {
@@ -81,6 +85,7 @@ export async function sim(argv: string[]): Promise<void> {
       'stats-interval': { type: 'string' },
       'delete-nodes-on-exit': { type: 'boolean' },
       'nodes-only': { type: 'boolean' },
+      'disable-kubelet-api': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -91,16 +96,21 @@ export async function sim(argv: string[]): Promise<void> {
   const token = values.token ?? process.env.BOSUN_TOKEN;
 
   let client: Client;
+  /** The cluster CA, which the hollow kubelet API checks the API server's client certificate against. */
+  let clusterCA: string | undefined;
   if (values.kubeconfig) {
     client = await Client.fromKubeconfig(values.kubeconfig, { qps: 0, userAgent: 'bosun-sim' });
+    clusterCA = (await loadKubeconfig(values.kubeconfig)).ca;
     console.log(`sim: connecting to ${client.server} with ${values.kubeconfig}`);
   } else {
     if (!values.server || !token) throw new Error(`--server and --token (or --kubeconfig) are required\n\n${SIM_USAGE}`);
     const conn = await connectionFromToken(values.server, token);
     client = new Client({ ...conn, qps: 0, userAgent: 'bosun-sim' });
+    clusterCA = conn.ca;
     console.log(`sim: connecting to ${client.server} (server CA matches the token's hash)`);
   }
 
+  if (!clusterCA && !values['disable-kubelet-api']) console.error('sim: the connection names no cluster CA: no kubelet API, so no metrics for these nodes');
   const started = Date.now();
   const step = Math.max(1, Math.ceil(count / 10));
   console.log(`sim: registering ${count} hollow nodes`);
@@ -118,6 +128,7 @@ export async function sim(argv: string[]): Promise<void> {
       podStartDelayMs: duration('--pod-start-delay', values['pod-start-delay']),
       maxDeletionGraceMs: duration('--max-deletion-grace', values['max-deletion-grace']),
       kubelet: !values['nodes-only'],
+      kubeletApiClientCA: values['disable-kubelet-api'] ? undefined : clusterCA,
       concurrency: values.concurrency === undefined ? undefined : positiveInt('--concurrency', values.concurrency, 32),
       log: (m) => console.error(`sim: ${m}`),
       onRegistered: (done, total) => { if (done % step === 0 && done < total) console.log(`sim: registered ${done}/${total} nodes`); },

@@ -86,3 +86,42 @@ test('kubectl top nodes and pods show the hollow nodes\' synthetic usage', async
   const write = await ts.kubectl(['delete', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/hollow-0']);
   assert.match(write.stderr, /MethodNotAllowed|not allow/i);
 });
+
+test('bosun sim (a separate process) serves its nodes\' usage from pod annotations: kubectl top sees it', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { startTestServer } = await import('../helpers/server.js');
+  const ts = await startTestServer({ config: { metricResolutionMs: 300 } });
+  t.after(() => ts.stop());
+  const root = join(import.meta.dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sim',
+    '--kubeconfig', ts.kubeconfig, '--nodes', '2', '--name-prefix', 'topsim-', '--delete-nodes-on-exit'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((r) => child.once('exit', r));
+  t.after(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
+  await eventually('sim running', () => { if (child.exitCode !== null) throw new Error(out); return out.includes('sim: running'); }, 60_000);
+  assert.match(out, /kubelet API for 2 nodes on https:\/\/127\.0\.0\.1:\d+/);
+
+  // A bare pod bound to a hollow node, as a kubectl user would make one.
+  const made = await ts.kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'burner', namespace: 'default', annotations: { 'sim.bosun.io/cpu-usage': '1500m', 'sim.bosun.io/memory-usage': '300Mi' } },
+    spec: { nodeName: 'topsim-1', containers: [{ name: 'burn', image: 'busybox' }] },
+  }));
+  assert.equal(made.code, 0, made.stderr);
+  const top = await eventually('kubectl top pod burner', async () => {
+    const r = await ts.kubectl(['top', 'pod', 'burner', '--no-headers']);
+    return r.code === 0 && /burner\s+1500m\s+300Mi/.test(r.stdout) ? r : undefined;
+  }, 30_000, 200);
+  assert.ok(top);
+  const nodesTop = await ts.kubectl(['top', 'node', 'topsim-1', '--no-headers']);
+  assert.match(nodesTop.stdout, /topsim-1\s+1500m\s+4%\s+300Mi\s+0%/);
+  // The Node keeps its made-up InternalIP; the kubelet address is loopback.
+  const node = JSON.parse((await ts.kubectl(['get', 'node', 'topsim-1', '-o', 'json'])).stdout);
+  assert.match(node.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address, /^10\.99\./);
+  assert.equal(node.metadata.annotations['bosun.io/kubelet-address'], '127.0.0.1');
+  assert.match(node.metadata.annotations['bosun.io/kubelet-serving-cert-sha256'], /^[0-9a-f]{64}$/);
+  await ts.kubectl(['delete', 'pod', 'burner', '--wait=false']);
+});
