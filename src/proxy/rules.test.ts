@@ -114,8 +114,8 @@ test('no endpoints: REJECT in filter KUBE-SERVICES and KUBE-EXTERNAL-SERVICES, n
   const r = servicePortRules(state(np, [])[0]!, cfg);
   assert.deepEqual(r.natChains.size, 0);
   assert.deepEqual(r.natServices, []);
-  assert.deepEqual(r.filterServices, ['-A KUBE-SERVICES -m comment --comment "ns1/np:p80 has no endpoints" -d 10.43.0.7/32 -p tcp -m tcp --dport 80 -j REJECT']);
-  assert.deepEqual(r.filterExternal, ['-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/np:p80 has no endpoints" -d 192.168.1.10/32 -p tcp -m tcp --dport 30080 -j REJECT']);
+  assert.deepEqual(r.filterServices, ['-A KUBE-SERVICES -m comment --comment "ns1/np:p80 has no endpoints" -d 10.43.0.7/32 -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset']);
+  assert.deepEqual(r.filterExternal, ['-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/np:p80 has no endpoints" -d 192.168.1.10/32 -p tcp -m tcp --dport 30080 -j REJECT --reject-with tcp-reset']);
 });
 
 test('session affinity: recent-match rules before the balancing, --set in the endpoint chain', () => {

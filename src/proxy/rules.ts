@@ -138,6 +138,15 @@ export interface ServicePortRules {
 }
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+/**
+ * The verdict for a service without endpoints. Upstream REJECTs with ICMP
+ * port-unreachable; for TCP we answer with a reset instead: an ICMP error
+ * that arrives while connect() still holds the socket (always the case on
+ * one machine, where the answer comes back at once) is only noted and the
+ * SYN is retried a second later, and ICMP is rate-limited per client, so
+ * "refused" could take seconds. A reset is queued and acted on at once.
+ */
+const rejectVerdict = (p: ServicePortInfo) => (p.protocol === 'TCP' ? 'REJECT --reject-with tcp-reset' : 'REJECT');
 const probability = (n: number) => (1 / n).toFixed(10);
 const proto = (p: ServicePortInfo) => p.protocol.toLowerCase();
 
@@ -170,7 +179,7 @@ export function servicePortRules(state: ServicePortState, cfg: RuleConfig): Serv
   if (internalEndpoints.length > 0) {
     natServices.push(`-A ${c.services} -m comment --comment ${q(clusterIPComment)} ${dst(port.clusterIP)} -j ${internalChain}`);
   } else {
-    const [why, verdict] = hasAny ? ['has no local endpoints', 'DROP'] : ['has no endpoints', 'REJECT'];
+    const [why, verdict] = hasAny ? ['has no local endpoints', 'DROP'] : ['has no endpoints', rejectVerdict(port)];
     filterServices.push(`-A ${c.services} -m comment --comment ${q(`${port.name} ${why}`)} ${dst(port.clusterIP)} -j ${verdict}`);
   }
 
@@ -185,7 +194,7 @@ export function servicePortRules(state: ServicePortState, cfg: RuleConfig): Serv
         natNodePorts.push(`-A ${c.nodePorts} -m comment --comment ${q(port.name)} -p ${p} -m ${p} --dport ${port.nodePort} -j ${extChain}`);
       }
     } else {
-      const [why, verdict] = hasAny ? ['has no local endpoints', 'DROP'] : ['has no endpoints', 'REJECT'];
+      const [why, verdict] = hasAny ? ['has no local endpoints', 'DROP'] : ['has no endpoints', rejectVerdict(port)];
       for (const ip of port.externalIPs) {
         filterExternal.push(`-A ${c.externalServices} -m comment --comment ${q(`${port.name} ${why}`)} ${dst(ip)} -j ${verdict}`);
       }
