@@ -74,7 +74,16 @@ export interface ClusterDnsServerOptions {
 
 interface Registration { nodeName: string; address: string; ports: DnsEndpointPorts }
 
-export interface ListenOptions { address: string; port?: number }
+export interface ListenOptions {
+  address: string;
+  /** Default 53; 0 picks a free port. */
+  port?: number;
+  /**
+   * While the address is not on any interface yet (EADDRNOTAVAIL: the pod
+   * bridge is made a moment later), retry for up to this long; default 0.
+   */
+  waitForAddressMs?: number;
+}
 export interface BoundAddress { address: string; port: number; family: 'IPv4' | 'IPv6' }
 
 /**
@@ -171,6 +180,7 @@ export class ClusterDnsServer {
       timeoutMs: this.opts.forwardTimeoutMs,
     });
     const family = isIPv6(opts.address) ? 'IPv6' : 'IPv4';
+    const waitUntil = Date.now() + (opts.waitForAddressMs ?? 0);
     for (let attempt = 0; ; attempt++) {
       // A larger receive buffer rides out bursts and short stalls (GC, a busy CPU) without drops; the kernel caps it at rmem_max.
       const udp = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', recvBufferSize: 1 << 20 });
@@ -195,9 +205,14 @@ export class ClusterDnsServer {
         this.log(`dns: serving ${this.zone.domain} on ${opts.address}:${port} (udp, tcp); upstreams: ${ups}`);
         return this.bound;
       } catch (err) {
-        udp.close();
+        try { udp.close(); } catch { /* never bound */ }
         // With port 0 the TCP side of the UDP port may be taken: try another.
-        if ((opts.port ?? 53) === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 10) continue;
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((opts.port ?? 53) === 0 && code === 'EADDRINUSE' && attempt < 10) continue;
+        if (code === 'EADDRNOTAVAIL' && Date.now() < waitUntil && !this.abort.signal.aborted) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
         throw err;
       }
     }

@@ -80,6 +80,11 @@ describe('cluster DNS from a pod network namespace', { skip: !isRoot && 'needs r
     const octet = await freeOctet();
     gateway = `10.42.${octet}.1`;
     await sh(['ip', 'link', 'add', BRIDGE, 'type', 'bridge']);
+    // As in an agent, the server may start before the bridge has its gateway address: it waits for it.
+    dns = new ClusterDnsServer({ client, upstreams: [`127.0.0.1:${upstream.port}`], log: (m) => logs.push(m) });
+    const listening = dns.listen({ address: gateway, port: 53, waitForAddressMs: 10_000 });
+    listening.catch(() => { /* awaited below */ });
+    await new Promise((r) => setTimeout(r, 300));
     await sh(['ip', 'addr', 'add', `${gateway}/24`, 'dev', BRIDGE]);
     await sh(['ip', 'link', 'set', BRIDGE, 'up']);
     await sh(['ip', 'netns', 'add', NS]);
@@ -94,8 +99,7 @@ describe('cluster DNS from a pod network namespace', { skip: !isRoot && 'needs r
     await mkdir(`/etc/netns/${NS}`, { recursive: true });
     await writeFile(`/etc/netns/${NS}/resolv.conf`,
       `nameserver ${gateway}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
-    dns = new ClusterDnsServer({ client, upstreams: [`127.0.0.1:${upstream.port}`], log: (m) => logs.push(m) });
-    await dns.listen({ address: gateway, port: 53 });
+    await listening;
     await ensureKubeDnsService(client);
     await dns.registerEndpoint('dns-e2e-node', gateway);
   });
