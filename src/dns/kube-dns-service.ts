@@ -61,7 +61,7 @@ export async function ensureKubeDnsService(
     if (!current) {
       try {
         const created = await client.create(services, wanted);
-        log(`dns: created service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} at ${clusterIP}`);
+        log(`created service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} at ${clusterIP}`);
         return created;
       } catch (err) {
         if (isConflict(err)) continue; // someone else created it: read theirs
@@ -69,7 +69,7 @@ export async function ensureKubeDnsService(
       }
     }
     if (current.spec?.clusterIP !== clusterIP) {
-      log(`dns: service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} exists at ${current.spec?.clusterIP}, not ${clusterIP}; keeping it`);
+      log(`service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} exists at ${current.spec?.clusterIP}, not ${clusterIP}; keeping it`);
     }
     if (samePorts(current.spec?.ports, KUBE_DNS_PORTS)) return current;
     try {

@@ -123,7 +123,7 @@ export class ClusterDnsServer {
   constructor(opts: ClusterDnsServerOptions) {
     this.opts = opts;
     this.client = opts.client;
-    this.log = opts.log ?? ((m) => console.error(m));
+    this.log = opts.log ?? ((m) => console.error(`dns: ${m}`));
     this.zone = new Zone({ domain: opts.clusterDomain ?? 'cluster.local', ttl: opts.ttlSeconds ?? DEFAULT_TTL_SECONDS, nameserverIP: opts.clusterDnsIP ?? DEFAULT_CLUSTER_DNS_IP });
     this.ownInformers = !opts.informers;
     this.informers = opts.informers ?? new InformerFactory(opts.client);
@@ -172,7 +172,7 @@ export class ClusterDnsServer {
     if (this.ownInformers) this.informers.start(this.abort.signal);
     const syncTimeout = AbortSignal.timeout(this.opts.syncTimeoutMs ?? 5000);
     await this.informers.waitForSync(AbortSignal.any([syncTimeout, this.abort.signal])).catch(() => {
-      if (!this.abort.signal.aborted) this.log('dns: services and endpointslices not synced yet; serving what is known');
+      if (!this.abort.signal.aborted) this.log('services and endpointslices not synced yet; serving what is known');
     });
     this.forwarder = new Forwarder({
       upstreams: this.upstreams(opts.address),
@@ -196,13 +196,13 @@ export class ClusterDnsServer {
           tcp.listen(port, opts.address, () => { tcp.off('error', reject); resolve(); });
         });
         udp.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
-        udp.on('error', (err) => this.log(`dns: udp: ${err.message}`));
-        tcp.on('error', (err) => this.log(`dns: tcp: ${err.message}`));
+        udp.on('error', (err) => this.log(`udp: ${err.message}`));
+        tcp.on('error', (err) => this.log(`tcp: ${err.message}`));
         this.udp = udp;
         this.tcp = tcp;
         this.bound = { address: opts.address, port, family };
         const ups = this.forwarder.upstreamList.map((u) => `${u.host}:${u.port}`).join(', ') || 'none';
-        this.log(`dns: serving ${this.zone.domain} on ${opts.address}:${port} (udp, tcp); upstreams: ${ups}`);
+        this.log(`serving ${this.zone.domain} on ${opts.address}:${port} (udp, tcp); upstreams: ${ups}`);
         return this.bound;
       } catch (err) {
         try { udp.close(); } catch { /* never bound */ }
@@ -222,7 +222,7 @@ export class ClusterDnsServer {
     if (this.opts.upstreams) return this.opts.upstreams.map(parseUpstream);
     const path = this.opts.resolvConf ?? '/etc/resolv.conf';
     let text = '';
-    try { text = readFileSync(path, 'utf8'); } catch (err) { this.log(`dns: cannot read ${path}: ${(err as Error).message}; no upstream resolvers`); }
+    try { text = readFileSync(path, 'utf8'); } catch (err) { this.log(`cannot read ${path}: ${(err as Error).message}; no upstream resolvers`); }
     return upstreamsFromResolvConf(text, [ownAddress, this.opts.clusterDnsIP ?? DEFAULT_CLUSTER_DNS_IP]);
   }
 
@@ -265,10 +265,10 @@ export class ClusterDnsServer {
   private async writeRegistration(reg: Registration): Promise<void> {
     try {
       await registerDnsEndpoint(this.client, reg.nodeName, reg.address, reg.ports);
-      this.log(`dns: re-registered ${KUBE_DNS_NAMESPACE}/${dnsEndpointSliceName(reg.nodeName)}`);
+      this.log(`re-registered ${KUBE_DNS_NAMESPACE}/${dnsEndpointSliceName(reg.nodeName)}`);
     } catch (err) {
       if (this.abort.signal.aborted || this.registration !== reg) return;
-      this.log(`dns: re-registering the kube-dns endpoint: ${(err as Error).message}; retrying`);
+      this.log(`re-registering the kube-dns endpoint: ${(err as Error).message}; retrying`);
       setTimeout(() => { if (this.registration === reg) void this.writeRegistration(reg); }, 5000).unref();
     }
   }
@@ -278,7 +278,7 @@ export class ClusterDnsServer {
     this.abort.abort();
     const reg = this.registration;
     this.registration = undefined;
-    if (reg) await unregisterDnsEndpoint(this.client, reg.nodeName).catch((err: Error) => this.log(`dns: removing endpoint: ${err.message}`));
+    if (reg) await unregisterDnsEndpoint(this.client, reg.nodeName).catch((err: Error) => this.log(`removing endpoint: ${err.message}`));
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     await Promise.all([
@@ -402,7 +402,7 @@ export class ClusterDnsServer {
         packet = await this.forwarder!.resolve(msg, query, proto === 'tcp');
       }
     } catch (err) {
-      if (!this.abort.signal.aborted) this.log(`dns: ${q.name} ${q.type}: ${(err as Error).message}`);
+      if (!this.abort.signal.aborted) this.log(`${q.name} ${q.type}: ${(err as Error).message}`);
       packet = this.bare(query, RCODE_SERVFAIL);
     }
     if (Buffer.isBuffer(packet)) {
