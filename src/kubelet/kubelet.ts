@@ -70,9 +70,10 @@ export class Kubelet {
       allocatable: () => ({ cpu: this.lastStatus?.allocatable?.cpu ?? '1', memory: this.lastStatus?.allocatable?.memory ?? '1Gi' }),
       log: this.log,
     });
-    this.workers = new PodWorkers({ runtime: o.runtime, syncer, pods: this.informer.lister(), workers: o.podWorkers ?? 8, log: this.log });
+    this.workers = new PodWorkers({ runtime: o.runtime, syncer, pods: this.informer.lister(), workers: o.podWorkers ?? 16, log: this.log });
     this.informer.onAdd((p) => this.workers.enqueue(p));
-    this.informer.onUpdate((_old, p) => this.workers.enqueue(p));
+    // Our own status writes come back as updates; only changes the kubelet acts on start a sync.
+    this.informer.onUpdate((old, p) => { if (needsSync(old, p)) this.workers.enqueue(p); });
     this.informer.onDelete((p) => this.workers.podDeleted(p));
   }
 
@@ -122,6 +123,21 @@ export class Kubelet {
       }
     }
   }
+}
+
+/**
+ * Whether an update matters to the kubelet (upstream's pod config does the
+ * same): spec, labels, annotations, deletion, or readiness-gate conditions —
+ * not the status the kubelet itself just wrote.
+ */
+export function needsSync(old: Pod, pod: Pod): boolean {
+  const m = (p: Pod) => [p.metadata?.uid, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds];
+  if (JSON.stringify(m(old)) !== JSON.stringify(m(pod))) return true;
+  if (JSON.stringify(old.spec) !== JSON.stringify(pod.spec)) return true;
+  const gates = new Set((pod.spec?.readinessGates ?? []).map((g) => g.conditionType));
+  if (!gates.size) return false;
+  const g = (p: Pod) => (p.status?.conditions ?? []).filter((c) => gates.has(c.type)).map((c) => [c.type, c.status]);
+  return JSON.stringify(g(old)) !== JSON.stringify(g(pod));
 }
 
 /** A node status without its heartbeat times: what "changed" means. */

@@ -15,6 +15,8 @@ export interface PodState {
   hooked: Set<string>;
   /** Set once the pod finished: sandbox stopped, nothing more to run. */
   finished?: 'Succeeded' | 'Failed';
+  /** Counts containers created, started or killed: a sync that did none need not read the runtime again. */
+  actions: number;
 }
 
-export const newPodState = (uid: string): PodState => ({ uid, waiting: new Map(), volumesAt: 0, hooked: new Set() });
+export const newPodState = (uid: string): PodState => ({ uid, waiting: new Map(), volumesAt: 0, hooked: new Set(), actions: 0 });

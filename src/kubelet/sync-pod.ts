@@ -80,6 +80,7 @@ export class PodSyncer {
     let rt = await observePod(this.d.runtime, uid);
     let requeue = this.resyncMs;
     const wake = (ms: number) => { requeue = Math.min(requeue, Math.max(ms, 200)); };
+    const acted = state.actions;
 
     // ---- volumes
     if (!state.volumePaths || Date.now() - state.volumesAt > this.volumeRefreshMs) {
@@ -185,7 +186,8 @@ export class PodSyncer {
       if (mains.length && done === mains.length) terminal = failed ? 'Failed' : 'Succeeded';
     }
 
-    rt = await observePod(this.d.runtime, uid);
+    // Only read the runtime again when this sync changed something in it.
+    if (state.actions !== acted || terminal) rt = await observePod(this.d.runtime, uid);
     if (terminal) {
       // No more restarts: sidecars stop last, then the sandbox goes (its IP back to the pool).
       await this.stopContainers(pod, rt, 0, ['sidecar', 'init']);
@@ -218,6 +220,7 @@ export class PodSyncer {
       this.d.recorder.event(pod, 'Warning', 'Unhealthy', `${what} probe failed: ${r.message}`);
       this.d.recorder.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`);
       await this.stopContainer(pod, c, inst, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      state.actions++;
       wake(0);
       return true;
     }
@@ -277,6 +280,7 @@ export class PodSyncer {
       const config = containerConfig(pod, c, kind, attempt, c.image ?? imageRef, env, state.volumePaths ?? new Map());
       await mkdir(join(podLogDirectory(this.d.sandboxEnv.podLogsDir, pod), c.name), { recursive: true });
       containerId = await this.d.runtime.createContainer(state.sandboxId!, config, state.sandboxConfig!);
+      state.actions++;
     } catch (err) {
       const reason = err instanceof ContainerConfigError || err instanceof VolumeError ? 'CreateContainerConfigError' : 'CreateContainerError';
       const message = err instanceof Error ? err.message : String(err);
@@ -296,6 +300,7 @@ export class PodSyncer {
       return;
     }
     state.waiting.delete(c.name);
+    state.actions++;
     this.d.recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
     if (c.lifecycle?.postStart) {
       const res = await runHandler(c.lifecycle.postStart, { runtime: this.d.runtime, containerId, container: c, podIP: state.podIP ?? '' }, 30);
