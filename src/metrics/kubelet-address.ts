@@ -49,6 +49,8 @@ export function kubeletTarget(node: Node): KubeletTarget | { skip: string; quiet
     return { node: name, host: override.replace(/^\[|\]$/g, ''), port, servername: name, pinnedSha256: pinned };
   }
   if (node.metadata?.labels?.[HOLLOW_LABEL] === 'true') return { skip: 'hollow node without a kubelet API', quiet: true };
+  // A Node no kubelet has reported on (a bare object someone created) has no kubelet API to ask; its addresses may be anything.
+  if (!node.status?.nodeInfo?.kubeletVersion) return { skip: 'no kubelet has reported for this node', quiet: true };
   const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   if (!ip) return { skip: 'no InternalIP' };
   return { node: name, host: ip, port, servername: name, pinnedSha256: pinned };
