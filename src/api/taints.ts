@@ -19,3 +19,13 @@ export const tolerates = (tolerations: readonly Toleration[] | undefined, taint:
 /** The taints the node lifecycle controller puts on a node whose kubelet is silent or not ready. */
 export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
+
+/** `key=value:Effect,key:Effect`, as `kubectl taint` writes them. */
+export function parseTaints(text: string | undefined): Taint[] {
+  const effects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(part);
+    if (!m || !effects.includes(m[3])) throw new Error(`invalid taint "${part}": want key[=value]:${effects.join('|')}`);
+    return { key: m[1], ...(m[2] ? { value: m[2] } : {}), effect: m[3] };
+  });
+}

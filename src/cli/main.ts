@@ -10,6 +10,8 @@ Usage:
   bosun server [flags]      run a server (API server on SQLite or etcd)
   bosun kubectl ARGS...     run kubectl against this machine's server
   bosun sim --server URL --token T --nodes N   hollow nodes: fake nodes and kubelet (bosun sim --help)
+  bosun agent --server URL --token T   join this machine as a node (bosun agent --help)
+  bosun killall | uninstall  stop this machine's pods and remove their network (uninstall: and the data dir)
   bosun token create|list|delete   join tokens for agents (bosun token --help)
   bosun etcd-snapshot save|ls|delete|restore   snapshots of the datastore (bosun etcd-snapshot --help)
   bosun server-remove [NAME]   remove a server's etcd member (no NAME: list members)
@@ -34,6 +36,9 @@ async function main(): Promise<void> {
     case 'kubectl': return kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
     case 'token': return (await import('./token.js')).token(rest);
+    case 'agent': return (await import('./agent.js')).agent(rest);
+    case 'killall': return (await import('./killall.js')).killall(rest, false);
+    case 'uninstall': return (await import('./killall.js')).killall(rest, true);
     case 'etcd-snapshot': return (await import('./etcd-snapshot.js')).etcdSnapshot(rest);
     case 'server-remove': return (await import('./etcd-snapshot.js')).serverRemove(rest);
     case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseLabelFlags } from './agent.js';
 import { BosunServer, defaultDataDir } from '../server/server.js';
 
 export const SERVER_USAGE = `Server flags (k3s names):
@@ -8,7 +9,14 @@ export const SERVER_USAGE = `Server flags (k3s names):
   --tls-san NAME              extra SAN for the serving certificate (repeatable)
   --datastore-endpoint URLS   empty: SQLite in the data dir; http://h:2379,...: etcd
   --token TOKEN               the cluster's join token secret
-  --disable-agent             run the control plane only
+  --disable-agent             run the control plane only (no kubelet, proxy, DNS on this machine)
+  --disable-registry          no image registry on 127.0.0.1:5000
+  --node-name NAME            the embedded agent's node name (host name)
+  --node-ip ADDR              the embedded agent's node address (the bind address)
+  --node-label k=v            repeatable    --node-taint k=v:Effect   repeatable
+  --cluster-cidr CIDR         pod addresses, a /24 per node (10.42.0.0/16)
+  --cluster-dns IP            the kube-dns Service address (10.43.0.10)
+  --cluster-domain DOMAIN     (cluster.local)
   --disable-scheduler         do not run the scheduler in this server
   --disable-controller-manager  do not run the controllers in this server
   --scheduler-config FILE     a KubeSchedulerConfiguration (profiles, plugins, weights)
@@ -80,6 +88,14 @@ export async function server(argv: string[]): Promise<void> {
       'datastore-endpoint': { type: 'string' },
       token: { type: 'string', short: 't' },
       'disable-agent': { type: 'boolean' },
+      'disable-registry': { type: 'boolean' },
+      'node-name': { type: 'string' },
+      'node-ip': { type: 'string' },
+      'node-label': { type: 'string', multiple: true },
+      'node-taint': { type: 'string', multiple: true },
+      'cluster-cidr': { type: 'string' },
+      'cluster-dns': { type: 'string' },
+      'cluster-domain': { type: 'string' },
       'disable-scheduler': { type: 'boolean' },
       'disable-controller-manager': { type: 'boolean' },
       'scheduler-config': { type: 'string' },
@@ -147,6 +163,14 @@ export async function server(argv: string[]): Promise<void> {
     datastoreEndpoint: values['datastore-endpoint'] ?? '',
     token: values.token ?? process.env.BOSUN_TOKEN,
     disableAgent: values['disable-agent'] ?? false,
+    disableRegistry: values['disable-registry'] ?? false,
+    nodeName: values['node-name'],
+    nodeIp: values['node-ip'],
+    nodeLabels: parseLabelFlags(values['node-label']),
+    nodeTaints: values['node-taint'],
+    clusterCidr: values['cluster-cidr'],
+    clusterDns: values['cluster-dns'],
+    clusterDomain: values['cluster-domain'],
     disableScheduler: values['disable-scheduler'] ?? false,
     disableControllerManager: values['disable-controller-manager'] ?? false,
     schedulerConfigPath: values['scheduler-config'],

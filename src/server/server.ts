@@ -11,6 +11,7 @@ import { kubeconfigYaml } from './kubeconfig.js';
 import { formatToken, newSecret, parseToken } from './token.js';
 import { bootstrapTokenSource } from './bootstrap-tokens.js';
 import { nodeCredentialsHandler } from './node-bootstrap.js';
+import { NodeServices, type NodeServicesConfig } from './node-services.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
@@ -21,7 +22,7 @@ import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedd
 import { joinServer, serverBootstrapHandler } from './bootstrap.js';
 import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
 
-export interface ServerConfig {
+export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disableAgent'> {
   dataDir: string;
   bindAddress: string;
   httpsListenPort: number;
@@ -74,6 +75,8 @@ export class BosunServer {
   /** This server's etcd member, when the datastore is embedded etcd (`--cluster-init`, `--server`). */
   etcd?: EmbeddedEtcd;
   private endpointsReconciler?: KubernetesEndpointsReconciler;
+  /** Registry, kube-dns Service and the embedded node agent. */
+  nodeServices?: NodeServices;
   private readonly loopsAbort = new AbortController();
   private loopsDone?: Promise<unknown>;
   readonly kubeconfigPath: string;
@@ -150,6 +153,7 @@ export class BosunServer {
       controllerManager: {
         ...(config.nodeMonitorGracePeriodMs === undefined ? {} : { nodeLifecycle: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } }),
         ...(config.horizontalPodAutoscaler ? { horizontalPodAutoscaler: config.horizontalPodAutoscaler } : {}),
+        ...(config.clusterCidr ? { nodeIpam: { clusterCidr: config.clusterCidr } } : {}),
       },
     });
     if (loops.length) {
@@ -161,7 +165,12 @@ export class BosunServer {
       }).catch((err: unknown) => log(`bosun: control loops stopped: ${err instanceof Error ? err.message : String(err)}`));
       log(`bosun: running ${loops.map((l) => l.name).join(', ')} (leader-elected)`);
     }
-    if (!config.disableAgent) log('bosun: the node agent is not part of this build yet; running the control plane only');
+    if (config.controlLoops === undefined || !config.disableAgent) {
+      // Registry, kube-dns Service, the embedded agent: a working one-machine cluster, unless this is a bare test server.
+      this.nodeServices = new NodeServices({ ...config }, (m) => log(`bosun: ${m}`));
+      const addonClient = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-server' });
+      await this.nodeServices.start({ client: addonClient, serverUrl: url, token, bindAddress: config.bindAddress });
+    }
     log('bosun: ready');
   }
 
@@ -177,6 +186,7 @@ export class BosunServer {
   }
 
   async stop(): Promise<void> {
+    await this.nodeServices?.stop();
     this.loopsAbort.abort();
     // Give leaders a moment to release their leases so another server takes over at once.
     if (this.loopsDone) await Promise.race([this.loopsDone, new Promise((r) => setTimeout(r, 5000))]);

@@ -135,15 +135,7 @@ export function parseLabels(text: string | undefined): Record<string, string> {
   return out;
 }
 
-/** `key=value:Effect,key:Effect`, as `kubectl taint` writes them. */
-export function parseTaints(text: string | undefined): Taint[] {
-  const effects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
-    const m = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(part);
-    if (!m || !effects.includes(m[3])) throw new Error(`invalid taint "${part}": want key[=value]:${effects.join('|')}`);
-    return { key: m[1], ...(m[2] ? { value: m[2] } : {}), effect: m[3] };
-  });
-}
+export { parseTaints } from '../api/taints.js';
 
 /** `2s`, `500ms`, `1m`, `1.5s`, `1h` → milliseconds; undefined when unparseable. */
 export function parseDuration(text: string | undefined): number | undefined {

@@ -80,7 +80,7 @@ export async function spawnServer(dataDir: string, port: number, extraArgs: stri
   const root = join(import.meta.dirname, '../..');
   const entry = opts.compiled ? [join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
   const child = spawn(process.execPath, [...entry, 'server',
-    '--data-dir', dataDir, '--https-listen-port', String(port), '--disable-agent', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--data-dir', dataDir, '--https-listen-port', String(port), '--disable-agent', '--disable-registry', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
