@@ -96,7 +96,7 @@ export class Scraper {
       while (next < targets.length && !signal?.aborted) {
         const t = targets[next++];
         try {
-          const summary = await this.fetchSummary(t);
+          const summary = await this.fetchSummary(t, signal);
           results.push({ summary, scrapedAt: Date.now() });
           this.warned.delete(t.node);
         } catch (err) {
@@ -118,9 +118,10 @@ export class Scraper {
    * GET /stats/summary. The TLS handshake (and a pinned fingerprint's check)
    * completes before a byte of HTTP is sent, so a wrong peer never sees a request.
    */
-  private async fetchSummary(t: KubeletTarget): Promise<Summary> {
+  private async fetchSummary(t: KubeletTarget, stop?: AbortSignal): Promise<Summary> {
     const timeoutMs = Math.max(1000, Math.min(10_000, this.resolutionMs * 0.9));
-    const signal = AbortSignal.timeout(timeoutMs);
+    // Bounded by the timeout, and cut short when the server stops.
+    const signal = stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs);
     const socket = await this.handshake(t, signal);
     try {
       return await new Promise<Summary>((resolve, reject) => {
