@@ -189,6 +189,27 @@ describe('container log rotation', () => {
     assert.equal(out, 'line 33\nline 34\n');
   });
 
+  it('keeps copies in order when several rotations fall in one second', async (t) => {
+    const dir = await tempDir(t);
+    const live = join(dir, '0.log');
+    const manager = new ContainerLogManager({
+      maxSizeBytes: 100, maxFiles: 3, now: () => new Date('2026-01-01T00:00:00Z'),
+      runtime: {
+        listContainers: async () => [{ id: 'c1' }],
+        containerStatus: async () => ({ status: { logPath: live } }),
+        reopenContainerLog: async () => { await writeFile(live, ''); },
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      await writeFile(live, lines(10 * i, 10 * i + 4));
+      await manager.rotateLogs();
+    }
+    await writeFile(live, lines(50, 50));
+    const found = await containerLogInstances(dir, '');
+    assert.deepEqual(found[0].rotated.map((p) => p.split('/').pop()), ['0.log.20260101-000000.3', '0.log.20260101-000000.4']);
+    assert.equal(await read([...found[0].rotated, live], { tailLines: 3 }), 'line 43\nline 44\nline 50\n');
+  });
+
   it('puts the file back when the runtime cannot reopen it', async (t) => {
     const dir = await tempDir(t);
     const live = join(dir, '0.log');

@@ -40,8 +40,21 @@ export async function containerLogInstances(podLogsDirectoryPath: string, contai
     const rotated = ROTATED.exec(name);
     if (rotated) instance(Number(rotated[1])).rotated.push(join(dir, name));
   }
-  for (const f of byCount.values()) f.rotated.sort(); // the timestamp suffix sorts chronologically
+  for (const f of byCount.values()) f.rotated.sort(compareRotated);
   return [...byCount.values()].sort((a, b) => b.restartCount - a.restartCount);
+}
+
+/**
+ * Orders rotated copies oldest first: by the time in their suffix, then by the
+ * counter a second rotation within the same second adds (`….1`, `….2`).
+ */
+export function compareRotated(a: string, b: string): number {
+  const key = (p: string): [string, number] => {
+    const m = /\.(\d{8}-\d{6})(?:\.(\d+))?$/.exec(p);
+    return m ? [m[1], Number(m[2] ?? 0)] : [p, 0];
+  };
+  const [ta, na] = key(a), [tb, nb] = key(b);
+  return ta < tb ? -1 : ta > tb ? 1 : na - nb;
 }
 
 /** The suffix of a rotated copy made at `at` (upstream's `20060102-150405`). */

@@ -7,7 +7,7 @@
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { rotationSuffix } from './paths.js';
+import { compareRotated, rotationSuffix } from './paths.js';
 
 /** What the log manager needs from the container runtime (a subset of the CRI client). */
 export interface LogRotationRuntime {
@@ -99,15 +99,20 @@ export class ContainerLogManager {
   /** Keeps the newest `keep` rotated copies of `live`. */
   private async removeExcess(live: string, keep: number): Promise<void> {
     const prefix = `${basename(live)}.`;
-    const copies = (await readdir(dirname(live))).filter((n) => n.startsWith(prefix)).sort();
+    const copies = (await readdir(dirname(live))).filter((n) => n.startsWith(prefix)).sort(compareRotated);
     for (const old of copies.slice(0, Math.max(0, copies.length - keep))) await rm(join(dirname(live), old), { force: true });
   }
 
-  /** Two rotations within one second would share a name: add a counter. */
+  /**
+   * Two rotations within one second would share a name: a counter after the
+   * highest one of that second keeps the newest copy last, even when an older
+   * copy of the same second has been removed meanwhile.
+   */
   private async freeName(path: string): Promise<string> {
-    for (let i = 0; ; i++) {
-      const candidate = i === 0 ? path : `${path}.${i}`;
-      if (!(await stat(candidate).then(() => true, () => false))) return candidate;
-    }
+    const dir = dirname(path), base = basename(path);
+    const taken = (await readdir(dir)).filter((n) => n === base || n.startsWith(`${base}.`));
+    if (!taken.length) return path;
+    const highest = Math.max(...taken.map((n) => (n === base ? 0 : Number(n.slice(base.length + 1)) || 0)));
+    return `${path}.${highest + 1}`;
   }
 }
