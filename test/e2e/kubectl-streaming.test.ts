@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { get as httpGet } from 'node:http';
 import type { Pod, Node } from 'kubernetes-types/core/v1';
+import * as k8s from '@kubernetes/client-node';
+import { PassThrough } from 'node:stream';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ApiHttp } from '../helpers/http.js';
 import { startTestContainerd, type TestContainerd } from '../helpers/containerd.js';
@@ -282,6 +284,21 @@ describe('kubectl logs, exec, port-forward and cp through the kubelet API', { sk
     // The fact behind the choice: asked directly, containerd's streaming server refuses v5.
     const client = { ca, cert: certs.apiserverClient.certPem, key: certs.apiserverClient.keyPem };
     assert.match(await upgradeStatusLine('127.0.0.1', kubelet.port, client, '/exec/default/web/httpd?command=true&stdout=1', `${WEBSOCKET}Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n`), / 403 /);
+  });
+
+  it('@kubernetes/client-node Exec works over WebSocket (v4 passed through to containerd)', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(ts.kubeconfig);
+    const stdout = new PassThrough(), stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+      new k8s.Exec(kc).exec('default', 'web', 'httpd', ['sh', '-c', 'echo from-websocket'], stdout, stderr, null, false, (s) => resolve(s))
+        .then((ws) => ws.on('error', reject), reject);
+      setTimeout(() => reject(new Error(`no status; output so far: ${out}`)), 20_000);
+    });
+    assert.equal(status.status, 'Success');
+    assert.equal(out, 'from-websocket\n');
   });
 
   it('kubectl logs -p shows the previous instance after a restart', async () => {
