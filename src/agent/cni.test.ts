@@ -11,7 +11,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cniConfigList, execConfList, gatewayOf, parseIPv4Cidr, readCniConfig, writeCniConfig } from './cni.js';
+import { cniConfigList, execConfList, gatewayOf, readCniConfig, writeCniConfig } from './cni.js';
+import { parseCidr as parseIPv4Cidr } from '../api/cidr.js';
 import { pickPodCidr } from '../../test/helpers/containerd.js';
 import { freeLoopbackPort } from '../../test/helpers/etcd.js';
 

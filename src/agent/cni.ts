@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ipString, parseCidr } from '../api/cidr.js';
 
 export const CNI_VERSION = '1.0.0';
 export const DEFAULT_BRIDGE = 'bosun0';
@@ -25,27 +26,11 @@ export interface CniConfigOptions {
   ipamDataDir?: string;
 }
 
-/** Parses an IPv4 CIDR; throws on anything else. */
-export function parseIPv4Cidr(cidr: string): { base: number; prefix: number } {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  if (!m) throw new Error(`invalid IPv4 CIDR "${cidr}"`);
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) throw new Error(`invalid IPv4 CIDR "${cidr}"`);
-  const addr = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  return { base: addr - (addr % size), prefix };
-}
-
-export function formatIPv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
-
 /** The pods' gateway for a podCIDR: its first address, e.g. `10.42.0.1`, and the bridge address with prefix. */
 export function gatewayOf(podCIDR: string): { ip: string; cidr: string; network: string } {
-  const { base, prefix } = parseIPv4Cidr(podCIDR);
+  const { base, prefix } = parseCidr(podCIDR);
   if (prefix > 30) throw new Error(`podCIDR ${podCIDR} is too small for pods`);
-  return { ip: formatIPv4(base + 1), cidr: `${formatIPv4(base + 1)}/${prefix}`, network: `${formatIPv4(base)}/${prefix}` };
+  return { ip: ipString(base + 1), cidr: `${ipString(base + 1)}/${prefix}`, network: `${ipString(base)}/${prefix}` };
 }
 
 export function cniConfigList(opts: CniConfigOptions): Record<string, unknown> {
