@@ -6,6 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { configmaps, pods, secrets } from '../../src/client/index.js';
 import { POD_UID_LABEL } from '../../src/kubelet/labels.js';
@@ -183,6 +185,57 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(afterRestart.status!.podIP, before.status!.podIP);
     const sandboxes = await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: before.metadata!.uid! } });
     assert.equal(sandboxes.length, 1);
+  });
+
+  test('a sidecar starts before the containers and keeps running beside them; preStop runs on delete', async () => {
+    const hostDir = `${env.dir}/hooks`;
+    await create('sidecar', {
+      initContainers: [{ name: 'side', image: BUSYBOX_IMAGE, restartPolicy: 'Always', command: ['sh', '-c', 'echo side >> /work/order; sleep 3600'], volumeMounts: [{ name: 'w', mountPath: '/work' }] }],
+      containers: [{
+        name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo main >> /work/order; sleep 3600'],
+        volumeMounts: [{ name: 'w', mountPath: '/work' }, { name: 'host', mountPath: '/host' }],
+        lifecycle: {
+          postStart: { exec: { command: ['sh', '-c', 'echo started > /host/poststart'] } },
+          preStop: { exec: { command: ['sh', '-c', 'echo bye > /host/prestop'] } },
+        },
+      }],
+      volumes: [{ name: 'w', emptyDir: {} }, { name: 'host', hostPath: { path: hostDir, type: 'DirectoryOrCreate' } }],
+    });
+    const pod = await running('sidecar');
+    assert.equal(await exec(pod, ['cat', '/work/order']), 'side\nmain\n');
+    assert.ok(pod.status!.initContainerStatuses![0].state?.running, 'sidecar running');
+    assert.equal(readFileSync(`${hostDir}/poststart`, 'utf8'), 'started\n');
+    await env.client.delete(pods, 'default', 'sidecar');
+    for (let i = 0; i < 100 && await env.client.get(pods, 'default', 'sidecar').then(() => true, () => false); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(readFileSync(`${hostDir}/prestop`, 'utf8'), 'bye\n');
+  });
+
+  test('a container over its memory limit is OOMKilled', async () => {
+    await create('hog', {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'x=aaaaaaaa; while :; do x=$x$x; done'], resources: { limits: { memory: '32Mi' } } }],
+    });
+    const pod = await waitForPod(env.client, 'hog', 'Failed', (p) => p.status?.phase === 'Failed', 30_000);
+    assert.equal(pod.status!.containerStatuses![0].state?.terminated?.reason, 'OOMKilled');
+    assert.equal(pod.status!.containerStatuses![0].state?.terminated?.exitCode, 137);
+  });
+
+  test('hostPort reaches the pod on the node address; an httpGet readiness probe passes', async () => {
+    const hostPort = 20000 + (process.pid % 20000);
+    await create('hostport', {
+      containers: [{
+        name: 'web', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo hello-hostport > /tmp/index.html; httpd -f -p 8080 -h /tmp'],
+        ports: [{ containerPort: 8080, hostPort, name: 'http' }],
+        readinessProbe: { httpGet: { path: '/index.html', port: 'http' }, periodSeconds: 1 },
+      }],
+    });
+    await running('hostport');
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ host: env.rt.gateway, port: hostPort, path: '/index.html', timeout: 5000 }, (res) => {
+        let b = ''; res.on('data', (d: Buffer) => { b += d.toString(); }); res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    assert.equal(body, 'hello-hostport\n');
   });
 
   test('deleting a pod stops its containers within the grace period and removes the sandbox', async () => {
