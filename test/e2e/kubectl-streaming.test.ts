@@ -206,6 +206,7 @@ describe('kubectl logs, exec, port-forward and cp through the kubelet API', { sk
     const hi = await ts.kubectl(['exec', 'web', '-c', 'httpd', '--', 'echo', 'hi']);
     assert.equal(hi.code, 0, hi.stderr);
     assert.equal(hi.stdout, 'hi\n');
+    assert.equal(hi.stderr, '', 'the fallback from WebSocket to SPDY is silent');
     const piped = await ts.kubectl(['exec', '-i', 'web', '-c', 'httpd', '--', 'sh', '-c', 'cat; echo done'], 'from-stdin\n');
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stdout, 'from-stdin\ndone\n');
