@@ -16,6 +16,9 @@ import { KubeletServer, type KubeletServerRuntime } from '../../kubelet/server/s
 import { kubeletTestCertificates } from '../../kubelet/server/testing.js';
 import { podLogsDirectory } from '../../kubelet/logs/paths.js';
 import { formatCriLogLine } from '../../kubelet/logs/cri-log.js';
+import { containerFor } from './pod-streaming.js';
+import { kubeletLocation, nodeProxyTarget } from './node-proxy.js';
+import { parseRequestInfo } from '../request-info.js';
 
 /** Nothing here reaches a runtime (no follow, no exec). */
 const noRuntime = new Proxy({}, {
@@ -110,5 +113,36 @@ describe('pods/log and nodes/proxy through the kubelet API', () => {
     assert.equal(byName.get('pods/portforward')?.kind, 'PodPortForwardOptions');
     assert.equal(byName.get('pods/attach')?.kind, 'PodAttachOptions');
     assert.equal(byName.get('nodes/proxy')?.kind, 'NodeProxyOptions');
+  });
+});
+
+describe('kubelet proxy targets', () => {
+  const target = (path: string) => {
+    const url = new URL(path, 'https://x');
+    return nodeProxyTarget(parseRequestInfo('GET', url), url);
+  };
+
+  it('take the path after /proxy, with the query, and an optional port in the node name', () => {
+    assert.deepEqual(target('/api/v1/nodes/n1/proxy/stats/summary?only_cpu_and_memory=true'), { nodeName: 'n1', port: undefined, path: '/stats/summary?only_cpu_and_memory=true' });
+    assert.deepEqual(target('/api/v1/nodes/n1:10255/proxy/metrics'), { nodeName: 'n1', port: 10255, path: '/metrics' });
+    assert.deepEqual(target('/api/v1/nodes/proxy-1/proxy'), { nodeName: 'proxy-1', port: undefined, path: '/' });
+  });
+
+  it('reach the kubelet at InternalIP and the advertised port', () => {
+    const node: Node = { metadata: { name: 'n1' }, status: { addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '10.0.0.5' }], daemonEndpoints: { kubeletEndpoint: { Port: 11250 } } } };
+    assert.deepEqual(kubeletLocation(node), { host: '10.0.0.5', port: 11250, nodeName: 'n1' });
+    assert.equal(kubeletLocation({ metadata: { name: 'n2' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.6' }] } }).port, 10250);
+    assert.throws(() => kubeletLocation({ metadata: { name: 'n3' } }), /node "n3" has no address/);
+  });
+
+  it('pick the container as upstream does', () => {
+    const pod = (containers: string[], init: string[] = []): Pod => ({
+      metadata: { name: 'p' },
+      spec: { containers: containers.map((name) => ({ name })), initContainers: init.map((name) => ({ name })) },
+    });
+    assert.equal(containerFor(pod(['only']), null), 'only');
+    assert.equal(containerFor(pod(['a', 'b'], ['setup']), 'setup'), 'setup');
+    assert.throws(() => containerFor(pod(['a', 'b'], ['setup']), null), { message: 'a container name must be specified for pod p, choose one of: [a b] or one of the init containers: [setup]' });
+    assert.throws(() => containerFor(pod(['a']), 'x'), { message: 'container x is not valid for pod p' });
   });
 });
