@@ -12,6 +12,7 @@ import { startContainerd, type RunningContainerd } from './containerd.js';
 import { ensureImages, PAUSE_IMAGE } from './images/index.js';
 import { gatewayOf, writeCniConfig } from './cni.js';
 import { routeClusterCidrs } from './routes.js';
+import { NodeRoutes } from './node-routes.js';
 import { joinCluster } from './join.js';
 import { agentPreflight } from './preflight.js';
 import type { AgentOptions } from './options.js';
@@ -110,6 +111,9 @@ export class Agent {
       });
       this.running.push(proxier.run(signal).catch((err: unknown) => this.log(`proxy stopped: ${String(err)}`)));
     }
+    // Pods of other nodes: their ranges routed to their node addresses (host-gw).
+    const nodeRoutes = new NodeRoutes({ informers, nodeName: o.nodeName, clusterCidr: o.clusterCidr ?? '10.42.0.0/16', log: (m) => this.log(`node routes: ${m}`) });
+    this.running.push(nodeRoutes.run(signal).catch((err: unknown) => this.log(`node routes stopped: ${String(err)}`)));
     if (!o.disableDns) {
       this.dns = new ClusterDnsServer({
         client, informers, clusterDomain: o.clusterDomain, clusterDnsIP: o.clusterDns, upstreams: o.dnsUpstreams,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { destroyContainerd, removeAllContainers, startContainerd } from './containerd.js';
 import { PAUSE_IMAGE } from './images/index.js';
 import { removeClusterRoutes } from './routes.js';
+import { removeNodeRoutes } from './node-routes.js';
 import { cleanupProxyRules } from '../proxy/index.js';
 import { agentPaths } from './agent.js';
 import { unmountAll } from '../kubelet/volumes/mount.js';
@@ -33,6 +34,7 @@ export async function killAll(opts: KillAllOptions & { removeData?: boolean }): 
     log('containers removed, containerd stopped');
   }
   await cleanupProxyRules(opts.proxyChainPrefix).catch((err: unknown) => log(`iptables: ${String(err)}`));
+  await removeNodeRoutes(opts.clusterCidr);
   await removeClusterRoutes({ bridge: opts.bridge, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, deleteBridge: true });
   log('proxy rules, routes and bridge removed');
   // Pod volumes (tmpfs emptyDirs, secrets) are mounts under the kubelet's root.
