@@ -1,5 +1,5 @@
 import { connect, type TLSSocket } from 'node:tls';
-import { request } from 'node:http';
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Node } from 'kubernetes-types/core/v1';
 import { kubeletTarget, type KubeletTarget } from './kubelet-address.js';
@@ -44,6 +44,9 @@ export class Scraper {
   rounds = 0;
   private roundWaiters: Array<() => void> = [];
   private log: (m: string) => void;
+  private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' });
+  /** Pinned serving certificates already fetched, by sha256. */
+  private readonly pinnedPems = new Map<string, string>();
 
   constructor(private readonly opts: ScraperOptions) {
     this.resolutionMs = opts.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS;
@@ -59,6 +62,7 @@ export class Scraper {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    this.agent.destroy();
   }
 
   /** Resolves after the next complete round. */
@@ -115,48 +119,67 @@ export class Scraper {
   }
 
   /**
-   * GET /stats/summary. The TLS handshake (and a pinned fingerprint's check)
-   * completes before a byte of HTTP is sent, so a wrong peer never sees a request.
+   * GET /stats/summary over a keep-alive connection (one per kubelet; one
+   * pool per hollow endpoint), so a round costs no TLS handshake per node.
+   * A pinned certificate is fetched once with a bare handshake that sends
+   * nothing, then trusted as the only CA for that endpoint — its
+   * fingerprint checked again on every new connection.
    */
   private async fetchSummary(t: KubeletTarget, stop?: AbortSignal): Promise<Summary> {
     const timeoutMs = Math.max(1000, Math.min(10_000, this.resolutionMs * 0.9));
     // Bounded by the timeout, and cut short when the server stops.
     const signal = stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs);
-    const socket = await this.handshake(t, signal);
-    try {
-      return await new Promise<Summary>((resolve, reject) => {
-        const req = request({
-          createConnection: () => socket,
-          method: 'GET', path: '/stats/summary?only_cpu_and_memory=true',
-          headers: { Host: `${t.servername}:${t.port}`, Accept: 'application/json', 'User-Agent': 'bosun-metrics-scraper' },
-          signal,
-        }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const body = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) { reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`)); return; }
-            try { resolve(JSON.parse(body) as Summary); } catch { reject(new Error('the kubelet sent a body that is not JSON')); }
-          });
-        });
-        req.on('error', reject);
-        req.end();
-      });
-    } finally {
-      socket.destroy();
+    let tls: Pick<RequestOptions, 'ca' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'>;
+    const pinned = t.pinnedSha256;
+    if (pinned) {
+      let pem = this.pinnedPems.get(pinned);
+      if (!pem) {
+        const socket = await this.handshake(t, signal);
+        const raw = socket.getPeerCertificate().raw;
+        socket.destroy();
+        pem = `-----BEGIN CERTIFICATE-----\n${raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+        this.pinnedPems.set(pinned, pem);
+      }
+      tls = {
+        ca: pem, rejectUnauthorized: true,
+        // No SNI: every node of the endpoint shares its connections; the Host header names the node.
+        servername: undefined,
+        checkServerIdentity: (_host, cert) => (cert.fingerprint256?.replace(/:/g, '').toLowerCase() === pinned
+          ? undefined : new Error(`serving certificate sha256 ${cert.fingerprint256} is not the pinned ${pinned}`)),
+      };
+    } else {
+      tls = { ca: this.opts.caPem, rejectUnauthorized: !this.opts.insecureTLS, servername: t.servername };
     }
+    return await new Promise<Summary>((resolve, reject) => {
+      const req = httpsRequest({
+        host: t.host, port: t.port, agent: this.agent, cert: this.opts.clientCertPem, key: this.opts.clientKeyPem, ...tls,
+        method: 'GET', path: '/stats/summary?only_cpu_and_memory=true',
+        headers: { Host: `${t.servername}:${t.port}`, Accept: 'application/json', 'User-Agent': 'bosun-metrics-scraper' },
+        signal,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) { reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`)); return; }
+          try { resolve(JSON.parse(body) as Summary); } catch { reject(new Error('the kubelet sent a body that is not JSON')); }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
+  /** A handshake that sends nothing, for a pinned certificate: its fingerprint must match. */
   private handshake(t: KubeletTarget, signal: AbortSignal): Promise<TLSSocket> {
     const pinned = t.pinnedSha256;
-    const verify = !pinned && !this.opts.insecureTLS;
     return new Promise<TLSSocket>((resolve, reject) => {
       const socket = connect({
         host: t.host, port: t.port, servername: t.servername,
         cert: this.opts.clientCertPem, key: this.opts.clientKeyPem,
-        ca: verify ? this.opts.caPem : undefined,
-        rejectUnauthorized: verify,
+        // Checked by fingerprint below, before anything is sent.
+        rejectUnauthorized: false,
         ALPNProtocols: ['http/1.1'],
       });
       const fail = (err: Error) => { socket.destroy(); reject(err); };
@@ -165,10 +188,8 @@ export class Scraper {
       socket.once('error', (err) => { signal.removeEventListener('abort', onAbort); fail(err); });
       socket.once('secureConnect', () => {
         signal.removeEventListener('abort', onAbort);
-        if (pinned) {
-          const got = socket.getPeerCertificate().fingerprint256?.replace(/:/g, '').toLowerCase();
-          if (got !== pinned) { fail(new Error(`serving certificate sha256 ${got ?? 'none'} is not the pinned ${pinned}`)); return; }
-        }
+        const got = socket.getPeerCertificate().fingerprint256?.replace(/:/g, '').toLowerCase();
+        if (got !== pinned) { fail(new Error(`serving certificate sha256 ${got ?? 'none'} is not the pinned ${pinned}`)); return; }
         resolve(socket);
       });
     });

@@ -73,7 +73,9 @@ async function selfSigned(): Promise<{ certPem: string; keyPem: string; sha256: 
     signingAlgorithm: EC,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
+      // Its own trust anchor: the scraper trusts exactly this certificate (by the fingerprint on the Nodes).
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
     ],
   });
@@ -114,6 +116,8 @@ export class HollowKubeletApi {
     this.server = createServer({
       cert: tls.certPem, key: tls.keyPem, ca: this.opts.clientCAPem, requestCert: true, rejectUnauthorized: false,
     }, (req, res) => this.serve(req, res));
+    // The scraper keeps its connections between rounds (15 s apart by default).
+    this.server.keepAliveTimeout = 120_000;
     this.server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
