@@ -26,6 +26,8 @@ import { podLogsDirectory, containerLogRelativePath } from '../../src/kubelet/lo
 import type { Summary } from '../../src/kubelet/server/stats.js';
 import { ContainerLogManager } from '../../src/kubelet/logs/rotation.js';
 import { freePort } from '../helpers/server.js';
+import { startKubeletEnv, podSpec, waitForPod, BUSYBOX_IMAGE, type KubeletEnv } from './kubelet-env.js';
+import { pods } from '../../src/client/index.js';
 
 const NODE = `streaming-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
@@ -408,5 +410,70 @@ describe('kubectl logs, exec, port-forward and cp through the kubelet API', { sk
     const execGone = await ts.kubectl(['exec', 'stranded', '--', 'true']);
     assert.notEqual(execGone.code, 0);
     assert.match(execGone.stderr, /error dialing backend/);
+  });
+});
+
+describe('a two-container pod run by the Kubelet, through kubectl', { skip: !isRoot && 'needs root (real containerd)' }, () => {
+  const cleanups: Array<() => unknown> = [];
+  let env: KubeletEnv;
+  let kubelet: KubeletServer;
+
+  before(async () => {
+    const port = await freePort();
+    env = await startKubeletEnv({ after: (fn) => cleanups.push(fn) }, { kubelet: { nodeIP: '127.0.0.1', kubeletPort: port } });
+    const certs = await kubeletTestCertificates(env.ts.dataDir, env.nodeName);
+    kubelet = new KubeletServer({
+      runtime: env.cri, podLogsDir: join(env.dir, 'pod-logs'), nodeName: env.nodeName, address: '127.0.0.1', port,
+      tls: { ...certs.serving, caPem: certs.caPem },
+      getPod: (ns, name) => env.kubelet.pods().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name),
+      listPods: () => env.kubelet.pods(),
+    });
+    await kubelet.start();
+    cleanups.push(() => kubelet.stop());
+    // An httpd and a sidecar tailing the log the web container writes to a shared emptyDir.
+    await env.client.create(pods, podSpec('proof', env.nodeName, {
+      volumes: [{ name: 'shared', emptyDir: {} }],
+      containers: [
+        {
+          name: 'web', image: BUSYBOX_IMAGE, volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+          command: ['sh', '-c', 'mkdir -p /www && echo proof-page > /www/index.html && echo "web up" && (i=0; while :; do echo "app event $i" >> /shared/app.log; i=$((i+1)); sleep 1; done) & exec httpd -f -p 8080 -h /www'],
+        },
+        { name: 'sidecar', image: BUSYBOX_IMAGE, volumeMounts: [{ name: 'shared', mountPath: '/shared' }], command: ['sh', '-c', 'touch /shared/app.log; exec tail -f /shared/app.log'] },
+      ],
+    }));
+    await waitForPod(env.client, 'proof', 'Ready', (p) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'), 60_000);
+  });
+
+  after(async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch((err: unknown) => console.error('cleanup:', err));
+  });
+
+  it('exec from the sidecar reaches the web server on localhost; logs -c shows each container', async () => {
+    const ts = env.ts;
+    const fetched = await ts.kubectl(['exec', 'proof', '-c', 'sidecar', '--', 'wget', '-qO-', 'http://localhost:8080/']);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.equal(fetched.stdout, 'proof-page\n');
+    assert.equal((await ts.kubectl(['logs', 'proof', '-c', 'web'])).stdout, 'web up\n');
+    await eventually('the sidecar\'s tail', async () => ((await ts.kubectl(['logs', 'proof', '-c', 'sidecar'])).stdout.includes('app event 1') ? true : undefined));
+  });
+
+  it('port-forward serves the page on loopback; cp copies a file in and out', async () => {
+    const ts = env.ts;
+    const dir = await mkdtemp(join(tmpdir(), 'bosun-cp-'));
+    const pf = spawnKubectl(ts, ['port-forward', 'pod/proof', ':8080', '--address', '127.0.0.1']);
+    try {
+      const port = Number(await eventually('forwarding', async () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(pf.output())?.[1]));
+      assert.equal(await fetchLocal(port), 'proof-page\n');
+      await writeFile(join(dir, 'in.txt'), 'copied in\n');
+      const up = await ts.kubectl(['cp', '-c', 'web', join(dir, 'in.txt'), 'default/proof:/www/in.txt']);
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal(await fetchLocal(port, '/in.txt'), 'copied in\n', 'served by httpd after kubectl cp');
+      const down = await ts.kubectl(['cp', '-c', 'sidecar', 'default/proof:/shared/app.log', join(dir, 'app.log')]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(await readFile(join(dir, 'app.log'), 'utf8'), /^app event 0\n/);
+    } finally {
+      pf.child.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
