@@ -3,10 +3,10 @@ import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { methodNotAllowed, notFound, pathNotFound } from '../api/status.js';
 import { parseLabelSelector } from '../api/labels.js';
 import { parseFieldSelector } from '../api/fields.js';
-import { formatQuantity } from '../api/validation/quantity.js';
+import { formatQuantity, quantityToNumber } from '../api/validation/quantity.js';
 import type { ResourceDefinition } from '../apiserver/resources.js';
 import type { RequestInfo } from '../apiserver/request-info.js';
-import { writeJson } from '../apiserver/http.js';
+import { negotiate, writeJson } from '../apiserver/http.js';
 import type { MetricsStore, NodePoint, PodPoint, Usage } from './store.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -68,6 +68,31 @@ export function podMetrics(pod: Pod, p: PodPoint, now = Date.now()) {
   };
 }
 
+type MetricsObject = ReturnType<typeof nodeMetrics> | ReturnType<typeof podMetrics>;
+interface MetricsList { kind: string; apiVersion: string; metadata: object; items: MetricsObject[] }
+
+/** `kubectl get podmetrics`: metrics-server's Table (Name, CPU, Memory, Window), a pod's containers summed. */
+function asTable(body: MetricsObject | MetricsList) {
+  const items = 'items' in body ? body.items : [body];
+  const column = (name: string, description: string, format = '') => ({ name, type: 'string', format, description, priority: 0 });
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {},
+    columnDefinitions: [
+      column('Name', 'Name of the resource', 'name'), column('CPU', 'CPU usage'),
+      column('Memory', 'Memory usage'), column('Window', 'Interval the usage was averaged over'),
+    ],
+    rows: items.map((m) => {
+      const usage = 'usage' in m ? m.usage : usageList((m.containers ?? []).reduce(
+        (sum, c) => ({ cpuNanoCores: sum.cpuNanoCores + quantityToNumber(c.usage.cpu) * 1e9, memoryBytes: sum.memoryBytes + quantityToNumber(c.usage.memory) }),
+        { cpuNanoCores: 0, memoryBytes: 0 }));
+      return {
+        cells: [m.metadata.name, usage.cpu, usage.memory, m.window],
+        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: m.metadata },
+      };
+    }),
+  };
+}
+
 const nodesResource = { group: METRICS_GROUP, resource: 'nodes' };
 const podsResource = { group: METRICS_GROUP, resource: 'pods' };
 
@@ -81,7 +106,7 @@ export class MetricsApi {
   constructor(private readonly sources: MetricsSources) {}
 
   /** Throws StatusError for anything it does not serve. */
-  serve(_req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL): void {
+  serve(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL): void {
     if (info.version !== METRICS_VERSION) throw pathNotFound();
     if (info.subresource) throw pathNotFound();
     if (info.verb !== 'get' && info.verb !== 'list') throw methodNotAllowed();
@@ -89,18 +114,19 @@ export class MetricsApi {
     const fields = parseFieldSelector(url.searchParams.get('fieldSelector') ?? '');
     const { store } = this.sources;
     const now = Date.now();
+    const send = (code: number, body: MetricsObject | MetricsList) => writeJson(res, code, negotiate(req.headers.accept).table ? asTable(body) : body);
 
     if (info.resource === 'nodes' && !info.namespace) {
       if (info.name) {
         const node = this.sources.listNodes().find((n) => n.metadata?.name === info.name);
         const p = store.node(info.name);
         if (!node || !p) throw notFound(nodesResource, info.name);
-        return writeJson(res, 200, nodeMetrics(node, p, now));
+        return send(200, nodeMetrics(node, p, now));
       }
       const items = this.sources.listNodes()
         .filter((n) => labels.matches(n.metadata?.labels) && fields.matches({ 'metadata.name': n.metadata?.name ?? '' }))
         .flatMap((n) => { const p = store.node(n.metadata?.name ?? ''); return p ? [nodeMetrics(n, p, now)] : []; });
-      return writeJson(res, 200, { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items });
+      return send(200, { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items });
     }
     if (info.resource === 'pods') {
       if (info.name) {
@@ -108,7 +134,7 @@ export class MetricsApi {
         const pod = this.sources.listPods(ns).find((p) => p.metadata?.name === info.name);
         const p = store.pod(ns, info.name);
         if (!pod || !p || (pod.metadata?.uid && p.uid && pod.metadata.uid !== p.uid)) throw notFound(podsResource, info.name);
-        return writeJson(res, 200, podMetrics(pod, p, now));
+        return send(200, podMetrics(pod, p, now));
       }
       const items = this.sources.listPods(info.namespace)
         .filter((pod) => labels.matches(pod.metadata?.labels)
@@ -118,7 +144,7 @@ export class MetricsApi {
           // A point from an earlier pod of the same name is not this pod's.
           return p && (!p.uid || p.uid === pod.metadata?.uid) ? [podMetrics(pod, p, now)] : [];
         });
-      return writeJson(res, 200, { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items });
+      return send(200, { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items });
     }
     throw pathNotFound();
   }

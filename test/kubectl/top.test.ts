@@ -71,6 +71,11 @@ test('kubectl top nodes and pods show the hollow nodes\' synthetic usage', async
   });
   assert.match(nodesTop.stdout, /hollow-0\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
 
+  // kubectl get asks for a Table: metrics-server's columns, a pod's containers summed.
+  const table = await ts.kubectl(['get', 'podmetrics', first]);
+  assert.match(table.stdout, /NAME\s+CPU\s+MEMORY\s+WINDOW/);
+  assert.match(table.stdout, new RegExp(`${first}\\s+900m\\s+200Mi\\s+\\d+ms`));
+
   // The raw API: NodeMetrics, PodMetrics, and Status errors.
   const nm = JSON.parse((await ts.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/hollow-0'])).stdout);
   assert.equal(nm.kind, 'NodeMetrics');
