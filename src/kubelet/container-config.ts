@@ -1,13 +1,23 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { parseQuantity, quantityToMilli, quantityValue } from '../api/validation/quantity.js';
 import type { ContainerConfig, KeyValue, LinuxContainerResources, Mount } from './cri/types.js';
 import { envMap, expand } from './container-env.js';
-import { CONTAINER_KIND_ANNOTATION, CONTAINER_NAME_LABEL, RESTART_COUNT_ANNOTATION } from './labels.js';
+import { CONTAINER_HASH_ANNOTATION, CONTAINER_KIND_ANNOTATION, CONTAINER_NAME_LABEL, RESTART_COUNT_ANNOTATION } from './labels.js';
 import { podLabels } from './sandbox-config.js';
 import { ContainerConfigError } from './container-env.js';
 
 export type ContainerKind = 'init' | 'sidecar' | 'regular';
+
+/**
+ * What the running instance was made from (upstream's container hash): a
+ * change means it must be replaced. Only the image can change on a live
+ * pod, but hashing the whole spec keeps that true if more becomes mutable.
+ */
+export function containerHash(c: Container): string {
+  return createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 16);
+}
 
 /** `<container>/<restartCount>.log`, relative to the sandbox's log directory (the layout kubelet-api reads). */
 export const containerLogPath = (name: string, restartCount: number): string => join(name, `${restartCount}.log`);
@@ -70,6 +80,7 @@ export function containerConfig(
     annotations: {
       [RESTART_COUNT_ANNOTATION]: String(restartCount),
       [CONTAINER_KIND_ANNOTATION]: kind,
+      [CONTAINER_HASH_ANNOTATION]: containerHash(c),
       'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
     },
     logPath: containerLogPath(c.name, restartCount),

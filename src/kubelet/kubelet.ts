@@ -1,5 +1,5 @@
 import type { Node, NodeStatus, Pod, Taint } from 'kubernetes-types/core/v1';
-import { Client, EventRecorder, Informer, nodes, pods } from '../client/index.js';
+import { Client, EventRecorder, Informer, isNotFound, nodes, pods } from '../client/index.js';
 import { Backoff } from './backoff.js';
 import type { CriClient } from './cri/client.js';
 import { buildNodeStatus, registerNode, renewLease, type NodeIdentity } from './node-status.js';
@@ -109,7 +109,15 @@ export class Kubelet {
     const status = await buildNodeStatus(this.identity, this.runtime, this.runtimeVersion, this.lastStatus);
     const changed = JSON.stringify(strip(status)) !== JSON.stringify(strip(this.lastStatus));
     if (!force && !changed && Date.now() - this.lastStatusWrite < (this.o.nodeStatusReportMs ?? 60_000)) return;
-    this.node = await this.client.patch(nodes, undefined, this.nodeName, { status } as Record<string, unknown>, 'merge-patch', { subresource: 'status' });
+    try {
+      this.node = await this.client.patch(nodes, undefined, this.nodeName, { status } as Record<string, unknown>, 'merge-patch', { subresource: 'status' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // Someone deleted our Node: register again, as upstream's kubelet does.
+      this.log(`node ${this.nodeName} was deleted; registering it again`);
+      this.node = await registerNode(this.client, this.identity);
+      this.node = await this.client.patch(nodes, undefined, this.nodeName, { status } as Record<string, unknown>, 'merge-patch', { subresource: 'status' });
+    }
     this.lastStatus = status;
     this.lastStatusWrite = Date.now();
   }

@@ -14,3 +14,5 @@ export const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
 export const TERMINATION_GRACE_ANNOTATION = 'io.kubernetes.pod.terminationGracePeriod';
 /** Which kind of container this is: `init`, `sidecar` or `regular`. */
 export const CONTAINER_KIND_ANNOTATION = 'io.bosun.kubelet.container-kind';
+/** A hash of the container's spec: when the spec changes (a new image), the running instance is replaced. */
+export const CONTAINER_HASH_ANNOTATION = 'io.kubernetes.container.hash';

@@ -23,6 +23,8 @@ export interface PodStatusInput {
   initialized: boolean;
   /** Set when the kubelet decided the pod is over (restartPolicy says no more restarts). */
   terminalPhase?: 'Succeeded' | 'Failed';
+  /** Why the kubelet ended the pod (DeadlineExceeded), as status.reason and message. */
+  terminalReason?: { reason: string; message: string };
   now?: string;
 }
 
@@ -142,6 +144,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
     ...(inits.length ? { initContainerStatuses: inits } : {}),
     containerStatuses: mains,
     qosClass: old.qosClass ?? computePodQOS(pod),
+    ...(input.terminalReason ?? {}),
   };
 }
 

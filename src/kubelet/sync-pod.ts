@@ -5,7 +5,8 @@ import type { Client, EventRecorder } from '../client/index.js';
 import { isConflict, isNotFound as isApiNotFound, pods as podsResource } from '../client/index.js';
 import type { CriClient } from './cri/client.js';
 import { Backoff, formatDelay } from './backoff.js';
-import { containerConfig, type ContainerKind } from './container-config.js';
+import { containerConfig, containerHash, type ContainerKind } from './container-config.js';
+import { CONTAINER_HASH_ANNOTATION } from './labels.js';
 import { ContainerConfigError, containerEnv } from './container-env.js';
 import { ensureImage, ImageError } from './images.js';
 import type { ObjectCache } from './object-cache.js';
@@ -80,6 +81,25 @@ export class PodSyncer {
     let rt = await observePod(this.d.runtime, uid);
     let requeue = this.resyncMs;
     const wake = (ms: number) => { requeue = Math.min(requeue, Math.max(ms, 200)); };
+
+    // activeDeadlineSeconds: past it the pod is killed and Failed (Jobs rely on it).
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const startTime = pod.status?.startTime ? Date.parse(pod.status.startTime) : undefined;
+    if (deadline !== undefined && startTime !== undefined) {
+      const left = startTime + deadline * 1000 - Date.now();
+      if (left <= 0) {
+        this.d.recorder.event(pod, 'Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+        await this.stopContainers(pod, rt, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        await this.stopSandboxes(rt);
+        this.d.probes.removePod(uid);
+        state.finished = 'Failed';
+        await this.writeStatus(pod, state, await observePod(this.d.runtime, uid), true, {
+          terminal: 'Failed', reason: { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' },
+        });
+        return {};
+      }
+      wake(left);
+    }
     const acted = state.actions;
 
     // ---- volumes
@@ -173,6 +193,7 @@ export class PodSyncer {
       for (const c of mains) {
         const inst = current(c.name);
         if (isRunning(inst)) {
+          if (await this.replaceIfChanged(pod, state, c, inst!, wake)) continue;
           await this.handleProbes(pod, state, c, inst!, wake);
           continue;
         }
@@ -199,6 +220,19 @@ export class PodSyncer {
     await this.writeStatus(pod, state, rt, initialized, { terminal, sandboxId: sandbox.id, sandboxReady: !terminal });
     await this.removeOldInstances(rt);
     return { requeueAfterMs: terminal ? undefined : requeue };
+  }
+
+  /** A running instance made from an older spec (a new image) is stopped; the next sync starts the new one. */
+  private async replaceIfChanged(pod: Pod, state: PodState, c: Container, inst: ContainerInstance, wake: (ms: number) => void): Promise<boolean> {
+    const hash = inst.status?.annotations[CONTAINER_HASH_ANNOTATION];
+    if (!hash || hash === containerHash(c)) return false;
+    this.d.recorder.event(pod, 'Normal', 'Killing', `Container ${c.name} definition changed, will be restarted`);
+    await this.stopContainer(pod, c, inst, pod.spec?.terminationGracePeriodSeconds ?? 30);
+    // Not a crash: the replacement starts without back-off.
+    this.d.backoff.reset(`${pod.metadata!.uid}/${c.name}`);
+    state.actions++;
+    wake(0);
+    return true;
   }
 
   private started(uid: string, c: Container, inst: ContainerInstance): boolean {
@@ -379,7 +413,7 @@ export class PodSyncer {
     }
   }
 
-  private async writeStatus(pod: Pod, state: PodState, rt: PodRuntime, initialized: boolean, o: { terminal?: 'Succeeded' | 'Failed'; sandboxId?: string; sandboxReady?: boolean }): Promise<void> {
+  private async writeStatus(pod: Pod, state: PodState, rt: PodRuntime, initialized: boolean, o: { terminal?: 'Succeeded' | 'Failed'; reason?: { reason: string; message: string }; sandboxId?: string; sandboxReady?: boolean }): Promise<void> {
     const uid = pod.metadata!.uid!;
     const current = new Map<string, ContainerInstance[]>();
     for (const [name, list] of rt.containers) {
@@ -390,7 +424,7 @@ export class PodSyncer {
     }
     const status = computePodStatus({
       pod, hostIP: this.d.hostIP, podIP: state.podIP, sandboxReady: !!o.sandboxReady, instances: current, sandboxId: o.sandboxId,
-      waiting: state.waiting, initialized, terminalPhase: o.terminal,
+      waiting: state.waiting, initialized, terminalPhase: o.terminal, terminalReason: o.reason,
       ready: (name, inst) => {
         const c = pod.spec?.containers.find((x) => x.name === name) ?? pod.spec?.initContainers?.find((x) => x.name === name);
         if (!c || !this.started(uid, c, inst)) return false;

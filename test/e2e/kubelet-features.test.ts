@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1';
@@ -236,6 +237,25 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
       }).on('error', reject);
     });
     assert.equal(body, 'hello-hostport\n');
+  });
+
+  test('a new image on a running pod replaces its container; activeDeadlineSeconds fails a pod with DeadlineExceeded', async () => {
+    const retagged = 'localhost/bosun/busybox:kubelet-e2e';
+    await new Promise<void>((resolve, reject) => execFile('ctr', ['-a', env.rt.endpoint.replace(/^unix:\/\//, ''), '-n', 'k8s.io', 'images', 'tag', BUSYBOX_IMAGE, retagged],
+      (err) => (err ? reject(err) : resolve())));
+    await create('reimage', { containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP, imagePullPolicy: 'IfNotPresent' }] });
+    const before = await running('reimage');
+    await env.client.patch(pods, 'default', 'reimage', { spec: { containers: [{ name: 'main', image: retagged }] } }, 'strategic-merge-patch');
+    const after = await waitForPod(env.client, 'reimage', 'running the new image', (p) => {
+      const cs = p.status?.containerStatuses?.[0];
+      return !!cs?.state?.running && cs.containerID !== before.status!.containerStatuses![0].containerID;
+    }, 30_000);
+    assert.equal(after.status!.containerStatuses![0].image, retagged);
+
+    await create('deadline', { activeDeadlineSeconds: 2, containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
+    const failed = await waitForPod(env.client, 'deadline', 'Failed by its deadline', (p) => p.status?.phase === 'Failed', 30_000);
+    assert.equal(failed.status!.reason, 'DeadlineExceeded');
+    assert.ok(failed.status!.containerStatuses![0].state?.terminated, 'container stopped');
   });
 
   test('deleting a pod stops its containers within the grace period and removes the sandbox', async () => {
