@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
-import { deployments, events, horizontalpodautoscalers, pods, type Client } from '../../src/client/index.js';
+import { deployments, events, horizontalpodautoscalers, pods, replicasets, type Client } from '../../src/client/index.js';
 import { startMetricsEnv } from './hpa-env.js';
 import { eventually } from './env.js';
 
@@ -156,6 +156,33 @@ test('kubectl autoscale and get hpa; conditions when the target or its metrics a
   assert.equal(v1.status.currentCPUUtilizationPercentage, 75, JSON.stringify(v1));
   const described = await ts.kubectl(['describe', 'hpa', 'web']);
   assert.match(described.stdout, /SuccessfulRescale\s+.*New size: 10; reason: cpu resource utilization \(percentage of request\) above target/);
+
+  // Memory as an AverageValue per pod (48Mi against 32Mi), through a ReplicaSet's scale subresource.
+  await client.create(replicasets, {
+    metadata: { name: 'mem', namespace: 'default' },
+    spec: {
+      replicas: 1, selector: { matchLabels: { app: 'mem' } },
+      template: {
+        metadata: { labels: { app: 'mem' }, annotations: { 'sim.bosun.io/memory-usage': '48Mi' } },
+        spec: { containers: [{ name: 'app', image: 'busybox' }] },
+      },
+    },
+  });
+  await client.create(horizontalpodautoscalers, {
+    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'mem', namespace: 'default' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'mem' }, minReplicas: 1, maxReplicas: 4,
+      metrics: [{ type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '32Mi' } } }],
+    },
+  });
+  const mem = await eventually('memory HPA at max', async () => {
+    const h = await client.get(horizontalpodautoscalers, 'default', 'mem');
+    return h.status?.currentReplicas === 4 && h.status.currentMetrics?.[0]?.resource?.current.averageValue ? h : undefined;
+  }, 40_000, 200);
+  // As upstream: the average is written as a plain milli-quantity of bytes.
+  assert.equal(mem.status?.currentMetrics?.[0]?.resource?.current.averageValue, String(48 * MI));
+  assert.equal((await client.get(replicasets, 'default', 'mem')).spec?.replicas, 4);
+  assert.match((await ts.kubectl(['get', 'hpa', 'mem', '--no-headers'])).stdout, new RegExp(`ReplicaSet/mem\\s+memory: ${48 * MI}/32Mi\\s+1\\s+4\\s+4`));
 
   // A target that does not exist: AbleToScale False.
   await client.create(horizontalpodautoscalers, {
