@@ -50,7 +50,9 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     if (!opts.dataDir && !opts.keepDataDir) await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const url = `https://127.0.0.1:${server.apiserver!.port}`;
+  // Where the server listens (a test network's address for agents in namespaces), loopback for 0.0.0.0.
+  const bind = opts.config?.bindAddress ?? '127.0.0.1';
+  const url = `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${server.apiserver!.port}`;
   const cacheDir = join(dataDir, 'kubectl-cache');
   return {
     server, dataDir, url, kubeconfig: server.kubeconfigPath,
