@@ -47,6 +47,8 @@ async function kubeletChild(json: string): Promise<void> {
   const runtime = new CriClient({ endpoint: o.endpoint });
   const abort = new AbortController();
   process.on('SIGTERM', () => abort.abort());
+  // The parent asks for the V8 heap figures with SIGUSR2 (RSS it reads from /proc).
+  process.on('SIGUSR2', () => { const m = process.memoryUsage(); process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal })}\n`); });
   await new Kubelet({
     client, nodeName: o.nodeName, nodeIP: o.nodeIP, runtime,
     rootDir: join(o.dir, 'kubelet'), podLogsDir: join(o.dir, 'pod-logs'), log: () => {},
@@ -108,7 +110,16 @@ export async function main(argv: string[]): Promise<void> {
     const childArgs = ['--kubelet-child', JSON.stringify({ kubeconfig: server.kubeconfig, endpoint: rt.endpoint, nodeName, nodeIP: rt.gateway, dir })];
     const compiled = await bundleKubelet(dir);
     const child: ChildProcess = spawn(process.execPath, compiled ? [compiled, ...childArgs] : ['--import', 'tsx', import.meta.filename, ...childArgs],
-      { stdio: ['ignore', 'ignore', 'inherit'] });
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let childOut = '';
+    child.stdout!.on('data', (d: Buffer) => { childOut += d.toString(); });
+    const heapMiB = async (): Promise<number> => {
+      const before = childOut.length;
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 50 && !childOut.slice(before).includes('\n'); i++) await sleep(20);
+      const line = childOut.slice(before).split('\n')[0];
+      try { return Math.round((JSON.parse(line) as { heapUsed: number }).heapUsed / 104857.6) / 10; } catch { return NaN; }
+    };
     cleanups.push(async () => {
       // Pods first (the kubelet removes their sandboxes), then the kubelet.
       await client.deleteCollection(pods, { namespace: 'default', gracePeriodSeconds: 0 }).catch(() => {});
@@ -122,6 +133,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     await sleep(5_000);
     const rssIdle = rssMiB(child.pid);
+    const heapIdle = await heapMiB();
 
     // Running times as a watch sees them.
     const runningAt = new Map<string, number>();
@@ -166,23 +178,11 @@ export async function main(argv: string[]): Promise<void> {
     const bosunBatch = stats(names.map((n) => runningAt.get(n)! - sentAt.get(n)!), Math.max(...names.map((n) => runningAt.get(n)!)) - t0);
     await sleep(3_000);
     const rssLoaded = rssMiB(child.pid);
+    const heapLoaded = await heapMiB();
     const containerdRss = rssMiB(rt.pid());
     await clearPods();
 
-    // 2. `sequential` pods one by one through bosun.
-    const seqLat: number[] = [];
-    const s0 = performance.now();
-    for (let i = 0; i < sequential; i++) {
-      const n = `seq-${i}`;
-      const at = performance.now();
-      await client.create(pods, makePod(n));
-      await waitRunning([n], 60_000);
-      seqLat.push(runningAt.get(n)! - at);
-    }
-    const bosunSeq = stats(seqLat, performance.now() - s0);
-    await clearPods();
-
-    // 3. The same through CRI alone.
+    // The same sandbox + container straight through CRI (namespace cri-bench, invisible to the kubelet).
     const criStart = async (name: string): Promise<void> => {
       const config: PodSandboxConfig = {
         metadata: { name, namespace: 'cri-bench', uid: `cri-bench-${name}-${process.pid}`, attempt: 0 },
@@ -195,16 +195,38 @@ export async function main(argv: string[]): Promise<void> {
       await cri.startContainer(id);
     };
     const criClear = async () => {
-      for (const s of await cri.listPodSandbox()) { await cri.stopPodSandbox(s.id); await cri.removePodSandbox(s.id); }
+      for (const s of await cri.listPodSandbox()) {
+        if (s.metadata.namespace !== 'cri-bench') continue;
+        await cri.stopPodSandbox(s.id);
+        await cri.removePodSandbox(s.id);
+      }
     };
+
+    // 2. `sequential` pods one by one, each followed by the same through CRI alone, so both see the same load.
+    const seqLat: number[] = [];
+    const criSeqLat: number[] = [];
+    for (let i = 0; i < sequential; i++) {
+      const n = `seq-${i}`;
+      // Each start gets a quiet machine: the previous one's follow-up work (status, relist) is done.
+      await sleep(400);
+      const at = performance.now();
+      await client.create(pods, makePod(n));
+      await waitRunning([n], 60_000);
+      seqLat.push(runningAt.get(n)! - at);
+      await sleep(400);
+      const a = performance.now();
+      await criStart(`seq-${i}`);
+      criSeqLat.push(performance.now() - a);
+    }
+    const bosunSeq = stats(seqLat, seqLat.reduce((x, y) => x + y, 0));
+    const criSeq = stats(criSeqLat, criSeqLat.reduce((x, y) => x + y, 0));
+    await criClear();
+    await clearPods();
+
+    // 3. `batch` at once through CRI alone.
     const c0 = performance.now();
     const criBatchLat = await Promise.all(names.map(async (n) => { const a = performance.now(); await criStart(n); return performance.now() - a; }));
     const criBatch = stats(criBatchLat, performance.now() - c0);
-    await criClear();
-    const criSeqLat: number[] = [];
-    const cs0 = performance.now();
-    for (let i = 0; i < sequential; i++) { const a = performance.now(); await criStart(`seq-${i}`); criSeqLat.push(performance.now() - a); }
-    const criSeq = stats(criSeqLat, performance.now() - cs0);
     await criClear();
 
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -215,6 +237,7 @@ export async function main(argv: string[]): Promise<void> {
       ratioP99: { batch: ratio(bosunBatch.p99Ms, criBatch.p99Ms), sequential: ratio(bosunSeq.p99Ms, criSeq.p99Ms) },
       ratioP50: { batch: ratio(bosunBatch.p50Ms, criBatch.p50Ms), sequential: ratio(bosunSeq.p50Ms, criSeq.p50Ms) },
       kubeletRssMiB: { idle: rssIdle, [`with${batch}Pods`]: rssLoaded },
+      kubeletHeapUsedMiB: { idle: heapIdle, [`with${batch}Pods`]: heapLoaded },
       containerdRssMiB: containerdRss,
       conditions: {
         cpus: cpus().length, store: 'sqlite', apiServer: 'child process', kubelet: compiled ? 'child process, plain node (esbuild bundle of the sources)' : 'child process under tsx (adds ~35 MiB)',
