@@ -436,7 +436,9 @@ describe('a two-container pod run by the Kubelet, through kubectl', { skip: !isR
       containers: [
         {
           name: 'web', image: BUSYBOX_IMAGE, volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
-          command: ['sh', '-c', 'mkdir -p /www && echo proof-page > /www/index.html && echo "web up" && (i=0; while :; do echo "app event $i" >> /shared/app.log; i=$((i+1)); sleep 1; done) & exec httpd -f -p 8080 -h /www'],
+          // Ready once httpd answers, so the tests below do not race its start.
+          readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+          command: ['sh', '-c', 'mkdir -p /www; echo proof-page > /www/index.html; echo "web up"; (i=0; while :; do echo "app event $i" >> /shared/app.log; i=$((i+1)); sleep 1; done) & exec httpd -f -p 8080 -h /www'],
         },
         { name: 'sidecar', image: BUSYBOX_IMAGE, volumeMounts: [{ name: 'shared', mountPath: '/shared' }], command: ['sh', '-c', 'touch /shared/app.log; exec tail -f /shared/app.log'] },
       ],
