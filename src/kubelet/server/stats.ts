@@ -41,9 +41,9 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 export async function readNodeStats(nodeName: string, previous?: CpuSample): Promise<{ stats: NodeStats; sample: CpuSample }> {
   const [stat, meminfo] = await Promise.all([readFile('/proc/stat', 'utf8'), readFile('/proc/meminfo', 'utf8')]);
   const cpuLine = stat.split('\n').find((l) => l.startsWith('cpu '))!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpuLine;
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const [user, nice, system, , , irq, softirq, steal] = cpuLine;
   const busy = user + nice + system + irq + softirq + (steal ?? 0);
-  void idle; void iowait;
   const sample: CpuSample = { atNs: nowNs(), usageNs: busy * USER_HZ_NS };
   const btime = Number(/^btime (\d+)/m.exec(stat)?.[1] ?? 0);
   const kb = (key: string) => Number(new RegExp(`^${key.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? 0) * 1024;
