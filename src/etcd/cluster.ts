@@ -30,16 +30,32 @@ export async function listMembers(client: Etcd3): Promise<MemberInfo[]> {
  * it must start with. A member already registered at that peer URL (an
  * earlier join that died before its etcd started, or a server rejoining with
  * a wiped data dir) is removed first: etcd refuses a second one.
+ *
+ * etcd refuses a member add while a recently added member is not yet in
+ * touch with the leader ("unhealthy cluster", its strict reconfiguration
+ * check): servers joining one after another retry for a while, each time
+ * with a new client (the etcd3 client's circuit breaker opens on failures).
  */
-export async function addMember(client: Etcd3, name: string, peerURL: string): Promise<string> {
-  for (const m of await listMembers(client)) {
-    if (m.peerURLs.includes(peerURL) || m.name === name) await client.cluster.memberRemove({ ID: m.id });
+export async function addMember(connect: () => Etcd3, name: string, peerURL: string, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 4000)) {
+    const client = connect();
+    try {
+      for (const m of await listMembers(client)) {
+        if (m.peerURLs.includes(peerURL) || m.name === name) await client.cluster.memberRemove({ ID: m.id });
+      }
+      const res = await client.cluster.memberAdd({ peerURLs: [peerURL] });
+      const addedId = res.member.ID;
+      return res.members
+        .map((m) => `${m.ID === addedId ? name : m.name}=${m.peerURLs[0]}`)
+        .join(',');
+    } catch (err) {
+      if (Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    } finally {
+      client.close();
+    }
   }
-  const res = await client.cluster.memberAdd({ peerURLs: [peerURL] });
-  const addedId = res.member.ID;
-  return res.members
-    .map((m) => `${m.ID === addedId ? name : m.name}=${m.peerURLs[0]}`)
-    .join(',');
 }
 
 /** Removes the member named `name`; false when no member has that name. */
@@ -49,3 +65,4 @@ export async function removeMember(client: Etcd3, name: string): Promise<boolean
   await client.cluster.memberRemove({ ID: m.id });
   return true;
 }
+

@@ -92,10 +92,7 @@ export class EmbeddedEtcd {
     } else if (hasMemberData(dir)) {
       log(`etcd: restarting member ${name} on existing data`);
     } else if (config.join?.length) {
-      const admin = etcdAdminClient(config.join, tls);
-      try {
-        initialCluster = await addMember(admin, name, peer);
-      } finally { admin.close(); }
+      initialCluster = await addMember(() => etcdAdminClient(config.join!, tls), name, peer);
       state = 'existing';
       log(`etcd: added member ${name} at ${peer}; joining ${initialCluster}`);
     } else {

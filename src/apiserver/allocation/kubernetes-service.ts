@@ -47,7 +47,7 @@ export async function ensureKubernetesService(
 }
 
 /** Upstream's lease endpoint reconciler: a lease per API server under `/masterleases/`, 15 s TTL, renewed every 10 s. */
-export const MASTER_LEASE_PREFIX = '/masterleases/';
+export const MASTER_LEASE_PREFIX = '/registry/masterleases/';
 export const MASTER_LEASE_TTL_MS = 15_000;
 export const MASTER_LEASE_RENEW_MS = 10_000;
 
