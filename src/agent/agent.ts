@@ -6,6 +6,7 @@ import { parseTaints } from '../api/taints.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import { KubeletServer, DEFAULT_KUBELET_PORT } from '../kubelet/server/server.js';
+import { ContainerLogManager } from '../kubelet/logs/rotation.js';
 import { Proxier } from '../proxy/index.js';
 import { ClusterDnsServer } from '../dns/index.js';
 import { startContainerd, type RunningContainerd } from './containerd.js';
@@ -44,6 +45,7 @@ export class Agent {
   private client?: Client;
   private kubeletServer?: KubeletServer;
   private dns?: ClusterDnsServer;
+  private logRotation?: ContainerLogManager;
   private readonly running: Array<Promise<unknown>> = [];
   kubelet?: Kubelet;
   /** The node's pod range, once node IPAM gave it one. */
@@ -94,6 +96,9 @@ export class Agent {
       log: (m) => this.log(`kubelet api: ${m}`),
     });
     await this.kubeletServer.start();
+    // Container logs are rotated at 10 MiB, 5 kept (upstream's --container-log-max-size/-files).
+    this.logRotation = new ContainerLogManager({ runtime, log: (m) => this.log(`logs: ${m}`) });
+    this.logRotation.start();
 
     // Pods need the node's range before they can get addresses: node IPAM sets it once the kubelet registered the Node.
     const podCIDR = this.podCIDR = await this.waitForPodCidr(client, signal);
@@ -145,6 +150,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.dns?.stop().catch(() => {});
+    await this.logRotation?.stop();
     await this.kubeletServer?.stop().catch(() => {});
     await Promise.all(this.running);
     this.runtime?.close();
