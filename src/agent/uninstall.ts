@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { destroyContainerd, removeAllContainers, startContainerd } from './containerd.js';
 import { PAUSE_IMAGE } from './images/index.js';
 import { removeClusterRoutes } from './routes.js';
@@ -36,6 +37,8 @@ export async function killAll(opts: KillAllOptions & { removeData?: boolean }): 
   await cleanupProxyRules(opts.proxyChainPrefix).catch((err: unknown) => log(`iptables: ${String(err)}`));
   await removeNodeRoutes(opts.clusterCidr);
   await removeClusterRoutes({ bridge: opts.bridge, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, deleteBridge: true });
+  // host-local IPAM keeps a directory per network (named after the bridge) with the last address it gave.
+  await rm(join('/var/lib/cni/networks', opts.bridge ?? 'bosun0'), { recursive: true, force: true });
   log('proxy rules, routes and bridge removed');
   // Pod volumes (tmpfs emptyDirs, secrets) are mounts under the kubelet's root.
   await unmountAll(paths.kubelet).catch((err: unknown) => log(`unmount: ${String(err)}`));

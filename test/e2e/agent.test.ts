@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { Client, nodes, pods } from '../../src/client/index.js';
-import { Agent } from '../../src/agent/agent.js';
-import { killAll } from '../../src/agent/uninstall.js';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { pods } from '../../src/client/index.js';
 import { ownRulesLeft } from '../../src/proxy/index.js';
 import { linkExists } from '../../src/agent/routes.js';
-import { ensureKubeDnsService } from '../../src/dns/index.js';
-import { defaultControlLoops } from '../../src/server/control-loops.js';
 import { BUSYBOX_IMAGE } from '../../src/agent/images/index.js';
-import { freePort, startTestServer } from '../helpers/server.js';
+import { startAgentCluster } from '../helpers/agent-cluster.js';
 import { eventually } from '../controllers/env.js';
 
 /**
@@ -23,38 +16,12 @@ import { eventually } from '../controllers/env.js';
  * never meets the default 10.42/10.43 cluster of a running `bosun server`.
  */
 test('bosun agent runs a Deployment as real containers, serves logs and exec, and keeps pods across a restart', { timeout: 240_000 }, async (t) => {
-  const octet = 50 + (process.pid % 50);
-  const clusterCidr = `10.42.${octet}.0/24`, serviceCidr = `10.43.${octet}.0/24`, clusterDns = `10.43.${octet}.10`;
-  const ts = await startTestServer({
-    controlLoops: defaultControlLoops({ disableScheduler: false, disableControllerManager: false, controllerManager: { nodeIpam: { clusterCidr } } }),
-    config: { serviceCidr },
-  });
-  const dataDir = await mkdtemp(join(tmpdir(), 'bosun-agent-'));
-  const bridge = `bsa${process.pid % 100000}`, proxyChainPrefix = `BA${process.pid % 10000}`;
-  const nodeName = `e2e-node-${process.pid}`;
-  const token = (await readFile(join(ts.dataDir, 'server/token'), 'utf8')).trim();
-  const admin = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
-  await ensureKubeDnsService(admin, { clusterIP: clusterDns });
-  const kubeletPort = await freePort();
-  const logs: string[] = [];
-  const agentOptions = {
-    server: ts.url, token, dataDir, nodeName, nodeIP: '127.0.0.1', kubeletPort, bridge, clusterCidr, serviceCidr, clusterDns,
-    proxyChainPrefix, dnsUpstreams: ['127.0.0.1:1'], log: (m: string) => logs.push(m),
-  };
-  let agent = new Agent(agentOptions);
-  t.after(async () => {
-    await agent.stop().catch(() => {});
-    await killAll({ dataDir, bridge, clusterCidr, serviceCidr, proxyChainPrefix, removeData: true });
-    admin.close();
-    await ts.stop();
-    if (process.env.BOSUN_TEST_LOGS) console.error(logs.join('\n'));
-  });
-  await agent.start();
+  const cluster = await startAgentCluster(t, 'agent');
+  const { admin, logs, octet } = cluster;
+  const { clusterCidr, clusterDns, proxyChainPrefix, bridge } = cluster.agentOptions;
+  const ts = { kubectl: cluster.kubectl };
 
-  const node = await eventually('node Ready', async () => {
-    const n: Node = await admin.get(nodes, undefined, nodeName);
-    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
-  }, 60_000);
+  const node = await cluster.nodeReady();
   assert.equal(node.spec?.podCIDR, clusterCidr);
   assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
 
@@ -118,9 +85,7 @@ spec:
 
   // A restarted agent adopts the running containers instead of restarting them.
   const before = new Map(running.map((p) => [p.metadata!.name!, p.status!.containerStatuses![0].containerID]));
-  await agent.stop();
-  agent = new Agent(agentOptions);
-  await agent.start();
+  await cluster.restartAgent();
   await new Promise((r) => setTimeout(r, 3000));
   const after: Pod[] = (await admin.list(pods, { namespace: 'default', labelSelector: 'app=web' })).items;
   for (const p of after) {
@@ -136,8 +101,7 @@ spec:
     return list.length === 3 && !list.some((p) => p.metadata?.name === first) && list.every((p) => p.status?.phase === 'Running');
   }, 90_000, 200);
 
-  await agent.stop();
-  await killAll({ dataDir, bridge, clusterCidr, serviceCidr, proxyChainPrefix });
+  await cluster.killAll();
   assert.deepEqual(await ownRulesLeft(proxyChainPrefix), [], 'no iptables chain of ours is left');
   assert.equal(await linkExists(bridge), false, 'the bridge is gone');
 });

@@ -68,8 +68,6 @@ test('two nodes in network namespaces: a pod on node A reaches a Service whose o
       const r = await run([...enter(n), process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'),
         'uninstall', '--data-dir', n.dataDir, '--bridge', n.bridge], { timeoutMs: 120_000 });
       if (r.code !== 0) console.error(`uninstall on ${n.name}: ${r.stdout}${r.stderr}`);
-      // host-local IPAM keeps its (now empty) range directory per network name on the host's disk.
-      await rm(`/var/lib/cni/networks/${n.bridge}`, { recursive: true, force: true });
     }
     for (const ns of made.namespaces) {
       for (const pid of (await run(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean)) {
