@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1';
-import { WorkQueue, keyOf, type Lister } from '../client/index.js';
+import { WorkQueue, exponential, keyOf, type Lister } from '../client/index.js';
 import type { CriClient } from './cri/client.js';
 import { MANAGED_BY_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, TERMINATION_GRACE_ANNOTATION } from './labels.js';
 import { newPodState, type PodState } from './pod-state.js';
@@ -34,7 +34,8 @@ export class PodWorkers {
   private relists = 0;
 
   constructor(private readonly o: PodWorkersOptions) {
-    this.queue = new WorkQueue<string>({ name: 'pod-workers', onError: (key, err) => o.log(`sync ${key}: ${err instanceof Error ? err.message : String(err)}`) });
+    // A failed sync (runtime or API trouble) is retried from 0.5 s, doubling to at most a minute.
+    this.queue = new WorkQueue<string>({ name: 'pod-workers', rateLimiter: exponential(500, 60_000), onError: (key, err) => o.log(`sync ${key}: ${err instanceof Error ? err.message : String(err)}`) });
   }
 
   enqueue(pod: Pod): void { this.queue.add(keyOf(pod)); }

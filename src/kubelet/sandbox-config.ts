@@ -20,7 +20,7 @@ export const podLabels = (pod: Pod): Record<string, string> => ({
 
 /**
  * The CRI sandbox for a pod (upstream's generatePodSandboxConfig): metadata,
- * hostname (the pod's, or `spec.hostname`; the node's for host-network pods),
+ * hostname (the pod's, or `spec.hostname`; none for host-network pods: the node's),
  * log directory, resolv.conf, hostPort mappings (portmap), namespaces, and the
  * pod-level security bits.
  */
@@ -34,8 +34,8 @@ export function sandboxConfig(pod: Pod, attempt: number, env: SandboxEnv): PodSa
       portMappings.push({ protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'], containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' });
     }
   }
-  let hostname = spec.hostname ?? pod.metadata?.name ?? '';
-  if (hostNetwork) hostname = env.nodeName;
+  // A host-network pod keeps the node's hostname: runc cannot set one without its own UTS namespace.
+  const hostname = hostNetwork ? '' : spec.hostname ?? pod.metadata?.name ?? '';
   const sc = spec.securityContext;
   return {
     metadata: { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default', uid: pod.metadata?.uid ?? '', attempt },

@@ -258,6 +258,38 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     assert.ok(failed.status!.containerStatuses![0].state?.terminated, 'container stopped');
   });
 
+  test('a dead sandbox is replaced and its containers start again in the new one', async () => {
+    await create('resandbox', { containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
+    const before = await running('resandbox');
+    const uid = before.metadata!.uid!;
+    const [sb] = await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } });
+    await env.cri.stopPodSandbox(sb.id);
+    const after = await waitForPod(env.client, 'resandbox', 'running in a new sandbox', (p) =>
+      !!p.status?.containerStatuses?.[0]?.state?.running && p.status.containerStatuses[0].containerID !== before.status!.containerStatuses![0].containerID, 40_000);
+    assert.equal(after.status!.containerStatuses![0].restartCount, 1);
+    const ready = (await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } })).filter((s) => s.state === 'SANDBOX_READY');
+    assert.equal(ready.length, 1);
+    assert.notEqual(ready[0].id, sb.id);
+  });
+
+  test('a pod deleted while the kubelet was down is cleaned up when it comes back; hostNetwork pods use the node IP', async () => {
+    await create('hostnet', { hostNetwork: true, containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
+    const hn = await running('hostnet');
+    assert.equal(hn.status!.podIP, env.rt.gateway);
+    const uid = hn.metadata!.uid!;
+    await env.stopKubelet();
+    await env.client.delete(pods, 'default', 'hostnet', { gracePeriodSeconds: 0 });
+    assert.equal((await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } })).length, 1, 'still there while the kubelet is away');
+    await env.restartKubelet();
+    const deadline = Date.now() + 30_000;
+    let left = 1;
+    while (left && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      left = (await env.cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } })).length;
+    }
+    assert.equal(left, 0);
+  });
+
   test('deleting a pod stops its containers within the grace period and removes the sandbox', async () => {
     // sh as PID 1 ignores SIGTERM: only the SIGKILL after the grace period stops it.
     await create('doomed', { terminationGracePeriodSeconds: 3, containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
