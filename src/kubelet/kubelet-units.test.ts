@@ -5,7 +5,8 @@ import { Backoff, formatDelay } from './backoff.js';
 import { expand } from './container-env.js';
 import { linuxResources } from './container-config.js';
 import { parseResolvConf, podDNSConfig } from './dns.js';
-import { pullPolicy, registryHost } from './images.js';
+import { pullCredentials, pullPolicy, registryHost } from './images.js';
+import type { ObjectCache } from './object-cache.js';
 import { needsSync } from './kubelet.js';
 
 test('back-off: first restart at once, then 10 s doubling to 5 min', () => {
@@ -57,4 +58,21 @@ test('only updates the kubelet acts on start a sync: not its own status writes',
   assert.equal(needsSync(pod, { ...pod, metadata: { ...pod.metadata, labels: { a: '2' } } }), true);
   const gated: Pod = { ...pod, spec: { ...pod.spec!, readinessGates: [{ conditionType: 'x/ok' }] } };
   assert.equal(needsSync(gated, { ...gated, status: { conditions: [{ type: 'x/ok', status: 'True' }] } }), true);
+});
+
+test('imagePullSecrets: dockerconfigjson auths for the image registry become CRI AuthConfigs', async () => {
+  const config = { auths: {
+    '127.0.0.1:5000': { auth: Buffer.from('alice:pw1').toString('base64') },
+    'https://other.example:443': { username: 'bob', password: 'pw2' },
+  } };
+  const objects = {
+    secret: async (_ns: string, name: string) => (name === 'regcred'
+      ? { kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config)).toString('base64') } }
+      : undefined),
+  } as unknown as ObjectCache;
+  const pod: Pod = { metadata: { namespace: 'default' }, spec: { containers: [], imagePullSecrets: [{ name: 'missing' }, { name: 'regcred' }] } };
+  assert.deepEqual(await pullCredentials(pod, '127.0.0.1:5000/app:1', objects),
+    [{ username: 'alice', password: 'pw1', serverAddress: '127.0.0.1:5000', identityToken: undefined, registryToken: undefined }]);
+  assert.equal((await pullCredentials(pod, 'other.example:443/x:1', objects))[0].username, 'bob');
+  assert.deepEqual(await pullCredentials(pod, 'docker.io/library/busybox:1', objects), []);
 });

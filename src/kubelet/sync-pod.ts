@@ -137,6 +137,8 @@ export class PodSyncer {
       } catch (err) {
         const msg = `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`;
         this.d.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', msg);
+        // The pod shows its containers as ContainerCreating meanwhile, as upstream.
+        await this.writeStatus(pod, state, rt, false, {}).catch(() => {});
         throw new Error(msg);
       }
       state.sandboxConfig = config;
