@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { Client, nodes, pods } from '../../src/client/index.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1';
+import { Client, nodes, pods, services } from '../../src/client/index.js';
 import { ensureKubeDnsService } from '../../src/dns/index.js';
 import { defaultControlLoops } from '../../src/server/control-loops.js';
 import { BUSYBOX_IMAGE } from '../../src/agent/images/index.js';
@@ -171,6 +171,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: backend, namespace: default }
 spec:
+  type: NodePort
   selector: { app: backend }
   ports: [{ port: 80, targetPort: http }]
 `;
@@ -207,6 +208,15 @@ spec:
   assert.equal(viaService, `backend on ${nodeB.name}`);
   const short = await fetchFrom('client', 'http://backend/');
   assert.equal(short.stdout.trim(), `backend on ${nodeB.name}`, `the search path resolves "backend": ${short.stderr}`);
+
+  // NodePort on node A's address, from the host: node A's proxy sends it on to the pod on node B.
+  const svc: Service = await api.get(services, 'default', 'backend');
+  const nodePortUrl = `http://${nodeA.ip}:${svc.spec!.ports![0]!.nodePort}/`;
+  const viaNodePort = await eventually(`${nodePortUrl} answers from node B's pod`, async () => {
+    const res = await fetch(nodePortUrl, { signal: AbortSignal.timeout(3000) });
+    return res.ok ? (await res.text()).trim() : undefined;
+  }, 30_000, 250);
+  assert.equal(viaNodePort, `backend on ${nodeB.name}`);
 
   // A node that goes away takes its route with it.
   await stopAgent(nodeB);
