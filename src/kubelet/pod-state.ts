@@ -11,12 +11,10 @@ export interface PodState {
   sandboxId?: string;
   sandboxConfig?: PodSandboxConfig;
   podIP?: string;
-  /** Container ids whose postStart hook already ran (or did not need to). */
-  hooked: Set<string>;
   /** Set once the pod finished: sandbox stopped, nothing more to run. */
   finished?: 'Succeeded' | 'Failed';
   /** Counts containers created, started or killed: a sync that did none need not read the runtime again. */
   actions: number;
 }
 
-export const newPodState = (uid: string): PodState => ({ uid, waiting: new Map(), volumesAt: 0, hooked: new Set(), actions: 0 });
+export const newPodState = (uid: string): PodState => ({ uid, waiting: new Map(), volumesAt: 0, actions: 0 });

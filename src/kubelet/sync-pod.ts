@@ -246,7 +246,6 @@ export class PodSyncer {
   private async handleProbes(pod: Pod, state: PodState, c: Container, inst: ContainerInstance, wake: (ms: number) => void): Promise<boolean> {
     const uid = pod.metadata!.uid!;
     state.waiting.delete(c.name);
-    if (!state.hooked.has(inst.id)) state.hooked.add(inst.id);
     if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return false;
     this.d.probes.ensure({ podKey: podKey(pod), podUid: uid, podIP: state.podIP ?? '', container: c, containerId: inst.id, startedAtMs: nanosToMs(inst.status?.startedAt) || Date.now() });
     for (const kind of ['startup', 'liveness'] as const) {
@@ -345,7 +344,6 @@ export class PodSyncer {
         await this.d.runtime.stopContainer(containerId, 0).catch(() => {});
       }
     }
-    state.hooked.add(containerId);
   }
 
   /** preStop hook, then SIGTERM and SIGKILL after what is left of the grace period. */
@@ -417,13 +415,9 @@ export class PodSyncer {
 
   private async writeStatus(pod: Pod, state: PodState, rt: PodRuntime, initialized: boolean, o: { terminal?: 'Succeeded' | 'Failed'; reason?: { reason: string; message: string }; sandboxId?: string; sandboxReady?: boolean }): Promise<void> {
     const uid = pod.metadata!.uid!;
+    // Newest first across sandboxes: after a sandbox change the old instance stands until its successor exists.
     const current = new Map<string, ContainerInstance[]>();
-    for (const [name, list] of rt.containers) {
-      const withStatus = list.filter((i) => i.status);
-      // The current sandbox's instance first; one from an older sandbox is only history.
-      const inSb = withStatus.filter((i) => i.sandboxId === o.sandboxId);
-      current.set(name, inSb.length ? withStatus : withStatus.map((i) => i));
-    }
+    for (const [name, list] of rt.containers) current.set(name, list.filter((i) => i.status));
     const status = computePodStatus({
       pod, hostIP: this.d.hostIP, podIP: state.podIP, sandboxReady: !!o.sandboxReady, instances: current, sandboxId: o.sandboxId,
       waiting: state.waiting, initialized, terminalPhase: o.terminal, terminalReason: o.reason,
