@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1';
-import { desiredNodeRoutes } from './node-routes.js';
+import { desiredNodeRoutes, onLink } from './node-routes.js';
+import { parseCidr } from '../api/cidr.js';
 
 const node = (name: string, podCIDR?: string, internalIP?: string): Node => ({
   metadata: { name },
@@ -29,6 +30,15 @@ test('every other node with a range inside the cluster CIDR is routed to its Int
     { podCIDR: '10.42.1.0/24', via: '192.168.1.11', node: 'b' },
     { podCIDR: '10.42.2.0/24', via: '192.168.1.12', node: 'c' },
   ]);
+});
+
+test('only a neighbour on one of our links is a gateway: not ourselves, not a made-up or routed address', () => {
+  const links = [{ address: '192.168.1.10', network: parseCidr('192.168.1.10/24') }, { address: '10.1.2.3', network: parseCidr('10.1.2.3/32') }];
+  assert.equal(onLink('192.168.1.11', links), true);
+  assert.equal(onLink('192.168.1.10', links), false);   // this node
+  assert.equal(onLink('10.99.0.1', links), false);      // a hollow node's made-up address
+  assert.equal(onLink('10.1.2.4', links), false);       // a /32 has no neighbours
+  assert.equal(onLink('fd00::1', links), false);
 });
 
 const root = process.getuid?.() === 0;

@@ -70,6 +70,29 @@ export function desiredNodeRoutes(list: readonly Node[], self: string, clusterCi
     .sort((a, b) => a.podCIDR.localeCompare(b.podCIDR));
 }
 
+/** An IPv4 address of this machine with its subnet: the links other nodes can be reached on directly. */
+export interface LocalLink { address: string; network: Cidr }
+
+/** This machine's IPv4 addresses of global scope (not loopback) with their subnets, from `ip -4 -o addr`. */
+export async function localLinks(): Promise<LocalLink[]> {
+  const r = await ip(['-4', '-o', 'addr', 'show', 'scope', 'global']);
+  if (r.code !== 0) throw new Error(`ip addr show: ${r.stderr.trim()}`);
+  const out: LocalLink[] = [];
+  for (const m of r.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\/(\d+)/g)) {
+    out.push({ address: m[1]!, network: parseCidr(`${m[1]}/${m[2]}`) });
+  }
+  return out;
+}
+
+/**
+ * Whether `via` is a neighbour on one of `links` (and not this machine itself): host-gw needs the other
+ * node one hop away. A made-up address (a hollow node's) or one behind a router is never routed to.
+ */
+export function onLink(via: string, links: readonly LocalLink[]): boolean {
+  const n = ipv4Number(via);
+  return n !== undefined && !links.some((l) => l.address === via) && links.some((l) => l.network.prefix < 32 && containsAddress(l.network, n));
+}
+
 function ip(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('ip', args, { timeout: 15_000 }, (err, stdout, stderr) => {
@@ -142,6 +165,7 @@ export class NodeRoutes {
   private readonly queue: WorkQueue<string>;
   private readonly informer;
   private readonly log: (m: string) => void;
+  private reportedOffLink = new Set<string>();
 
   constructor(private readonly opts: NodeRoutesOptions) {
     this.log = opts.log ?? (() => {});
@@ -168,7 +192,17 @@ export class NodeRoutes {
   }
 
   async sync(): Promise<void> {
-    const want = desiredNodeRoutes(this.informer.lister().list(), this.opts.nodeName, this.opts.clusterCidr);
+    const all = desiredNodeRoutes(this.informer.lister().list(), this.opts.nodeName, this.opts.clusterCidr);
+    const links = await localLinks();
+    const want = all.filter((r) => onLink(r.via, links));
+    // Said once per node and address, not at every sync: a cluster with hollow nodes has many of these.
+    const offLink = new Set<string>();
+    for (const r of all.filter((x) => !want.includes(x))) {
+      const key = `${r.node} ${r.via} ${r.podCIDR}`;
+      offLink.add(key);
+      if (!this.reportedOffLink.has(key)) this.log(`node ${r.node}: InternalIP ${r.via} is not on a link of this node; its pods (${r.podCIDR}) are not routed`);
+    }
+    this.reportedOffLink = offLink;
     const { added, removed } = await applyNodeRoutes(want, this.opts.clusterCidr);
     for (const r of added) this.log(`route ${r.podCIDR} via ${r.via} (node ${r.node})`);
     for (const dst of removed) this.log(`route ${dst} removed`);
