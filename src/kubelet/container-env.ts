@@ -1,4 +1,4 @@
-import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1';
+import type { Container, EnvVar, Pod, Service } from 'kubernetes-types/core/v1';
 import type { KeyValue } from './cri/types.js';
 import { ObjectCache, objectData } from './object-cache.js';
 import { podFieldValue, resourceFieldValue, type PodRuntimeFacts } from './field-path.js';
@@ -16,13 +16,16 @@ export interface EnvContext {
 }
 
 /**
- * The container's environment as upstream's makeEnvironmentVariables: envFrom
- * first (prefix, invalid keys skipped), then env in order, each value with
- * `$(VAR)` references to earlier variables expanded.
+ * The container's environment as upstream's makeEnvironmentVariables: the
+ * Services' variables (KUBERNETES_SERVICE_HOST… and, with enableServiceLinks,
+ * those of the namespace's Services), then envFrom (prefix, invalid keys
+ * skipped), then env in order, each value with `$(VAR)` references to earlier
+ * variables expanded.
  */
 export async function containerEnv(container: Container, ctx: EnvContext): Promise<KeyValue[]> {
   const ns = ctx.pod.metadata?.namespace ?? 'default';
   const env = new Map<string, string>();
+  for (const [k, v] of await serviceEnv(ctx)) env.set(k, v);
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref?.name) continue;
@@ -71,6 +74,44 @@ async function envValue(e: EnvVar, container: Container, ctx: EnvContext, earlie
     return value.toString();
   }
   return '';
+}
+
+/**
+ * Docker-link style variables for Services (upstream's envvars.FromServices):
+ * the `kubernetes` Service of `default` always, the pod's namespace's Services
+ * too unless enableServiceLinks is false. Headless Services give none. A
+ * failure to list leaves them out rather than holding the container back.
+ */
+async function serviceEnv(ctx: EnvContext): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const ns = ctx.pod.metadata?.namespace ?? 'default';
+  const links = ctx.pod.spec?.enableServiceLinks !== false;
+  let list: Service[] = [];
+  try {
+    const own = links ? await ctx.objects.services(ns) : [];
+    const master = ns === 'default' && links ? [] : (await ctx.objects.services('default')).filter((s) => s.metadata?.name === 'kubernetes');
+    list = [...master, ...own];
+  } catch { return out; }
+  for (const svc of list) {
+    const ip = svc.spec?.clusterIP;
+    const ports = svc.spec?.ports ?? [];
+    if (!ip || ip === 'None' || !ports.length) continue;
+    const name = (svc.metadata?.name ?? '').toUpperCase().replace(/-/g, '_');
+    out.set(`${name}_SERVICE_HOST`, ip);
+    out.set(`${name}_SERVICE_PORT`, String(ports[0].port));
+    for (const p of ports) if (p.name) out.set(`${name}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, '_')}`, String(p.port));
+    const proto0 = (ports[0].protocol ?? 'TCP').toLowerCase();
+    out.set(`${name}_PORT`, `${proto0}://${ip}:${ports[0].port}`);
+    for (const p of ports) {
+      const proto = p.protocol ?? 'TCP';
+      const prefix = `${name}_PORT_${p.port}_${proto}`;
+      out.set(prefix, `${proto.toLowerCase()}://${ip}:${p.port}`);
+      out.set(`${prefix}_PROTO`, proto.toLowerCase());
+      out.set(`${prefix}_PORT`, String(p.port));
+      out.set(`${prefix}_ADDR`, ip);
+    }
+  }
+  return out;
 }
 
 /** Kubernetes' `$(VAR)` expansion: `$$` escapes, unknown references stay as written. */

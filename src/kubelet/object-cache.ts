@@ -1,5 +1,5 @@
-import type { ConfigMap, Secret } from 'kubernetes-types/core/v1';
-import { Client, configmaps, isNotFound, secrets } from '../client/index.js';
+import type { ConfigMap, Secret, Service } from 'kubernetes-types/core/v1';
+import { Client, configmaps, isNotFound, secrets, services } from '../client/index.js';
 
 /**
  * ConfigMaps and Secrets the kubelet's pods refer to, fetched with GET and
@@ -8,6 +8,7 @@ import { Client, configmaps, isNotFound, secrets } from '../client/index.js';
  */
 export class ObjectCache {
   private readonly entries = new Map<string, { at: number; value: Promise<ConfigMap | Secret | undefined> }>();
+  private readonly serviceLists = new Map<string, { at: number; value: Promise<Service[]> }>();
 
   constructor(private readonly client: Client, private readonly ttlMs = 30_000) {}
 
@@ -17,6 +18,19 @@ export class ObjectCache {
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.get('secret', namespace, name) as Promise<Secret | undefined>;
+  }
+
+  /** The Services of a namespace, for the pods' service environment variables. */
+  services(namespace: string): Promise<Service[]> {
+    const key = `svc/${namespace}`;
+    const now = Date.now();
+    const hit = this.serviceLists.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = this.client.list(services, { namespace }).then((l) => l.items)
+      .catch((err: unknown) => { this.serviceLists.delete(key); throw err; });
+    this.serviceLists.set(key, { at: now, value });
+    if (this.serviceLists.size > 256) for (const [k, e] of this.serviceLists) if (now - e.at >= this.ttlMs) this.serviceLists.delete(k);
+    return value;
   }
 
   private get(kind: 'cm' | 'secret', namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {

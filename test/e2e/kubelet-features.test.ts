@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { configmaps, pods, secrets } from '../../src/client/index.js';
+import { configmaps, pods, secrets, services } from '../../src/client/index.js';
 import { POD_UID_LABEL } from '../../src/kubelet/labels.js';
 import { BUSYBOX_IMAGE, podSpec, startKubeletEnv, waitForPod, type KubeletEnv } from './kubelet-env.js';
 
@@ -35,6 +35,7 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
   test('env from value, configMap, secret, fieldRef, resourceFieldRef and envFrom is seen inside', async () => {
     await env.client.create(configmaps, { metadata: { name: 'env-cm', namespace: 'default' }, data: { colour: 'blue', size: 'L' } });
     await env.client.create(secrets, { metadata: { name: 'env-secret', namespace: 'default' }, type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
+    const svc = await env.client.create(services, { metadata: { name: 'my-svc', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
     await create('env', {
       containers: [{
         name: 'main', image: BUSYBOX_IMAGE, command: SLEEP,
@@ -55,9 +56,12 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     const pod = await running('env');
     const out = await exec(pod, ['env']);
     for (const line of ['PLAIN=hello', 'COMPOSED=hello-world', 'COLOUR=blue', 'PASSWORD=s3cret', 'MY_POD=env',
-      `MY_IP=${pod.status!.podIP}`, `MY_NODE=${env.nodeName}`, 'MEM_MI=64', 'CM_colour=blue', 'CM_size=L']) {
+      `MY_IP=${pod.status!.podIP}`, `MY_NODE=${env.nodeName}`, 'MEM_MI=64', 'CM_colour=blue', 'CM_size=L',
+      `MY_SVC_SERVICE_HOST=${svc.spec!.clusterIP}`, 'MY_SVC_SERVICE_PORT=80', 'MY_SVC_SERVICE_PORT_HTTP=80', `MY_SVC_PORT=tcp://${svc.spec!.clusterIP}:80`]) {
       assert.ok(out.split('\n').includes(line), `${line} in:\n${out}`);
     }
+    assert.match(out, /^KUBERNETES_SERVICE_HOST=10\.43\.0\.1$/m);
+    assert.match(out, /^KUBERNETES_SERVICE_PORT=443$/m);
   });
 
   test('configMap and secret volumes: files with items and modes; a configMap change reaches the file', async () => {
