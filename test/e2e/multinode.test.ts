@@ -162,7 +162,8 @@ spec:
   containers:
   - name: httpd
     image: ${BUSYBOX_IMAGE}
-    command: [sh, -c, 'mkdir -p /www && echo "$(hostname) on ${node.name}" > /www/index.html && exec httpd -f -p 8080 -h /www']
+    # /cgi-bin/peer answers with the address the request came from.
+    command: [sh, -c, 'mkdir -p /www/cgi-bin && echo "$(hostname) on ${node.name}" > /www/index.html && printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/peer && chmod +x /www/cgi-bin/peer && exec httpd -f -p 8080 -h /www']
     ports: [{ name: http, containerPort: 8080 }]
     readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 1 }
 `;
@@ -197,6 +198,8 @@ spec:
   assert.equal(direct, `backend on ${nodeB.name}`);
   const back = await fetchFrom('backend', `http://${client.status!.podIP}:8080/`);
   assert.equal(back.stdout.trim(), `client on ${nodeA.name}`, back.stderr);
+  const peer = await fetchFrom('client', `http://${backend.status!.podIP}:8080/cgi-bin/peer`);
+  t.diagnostic(`node B's pod sees node A's pod ${client.status!.podIP} as ${peer.stdout.trim() || peer.stderr}`);
 
   // Through the Service by its DNS name: node A's DNS answers, node A's proxy DNATs to B's pod, the route carries it.
   let lastError = '';
