@@ -49,9 +49,10 @@ export function linuxResources(c: Container): LinuxContainerResources {
  */
 export function containerConfig(
   pod: Pod, c: Container, kind: ContainerKind, restartCount: number, image: string, env: KeyValue[], volumePaths: Map<string, string>,
+  extraMounts: Mount[] = [],
 ): ContainerConfig {
   const vars = envMap(env);
-  const mounts: Mount[] = [];
+  const mounts: Mount[] = [...extraMounts];
   for (const vm of c.volumeMounts ?? []) {
     const host = volumePaths.get(vm.name);
     if (!host) throw new ContainerConfigError(`cannot find volume "${vm.name}" to mount into container "${c.name}"`);

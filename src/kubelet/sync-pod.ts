@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import type { Client, EventRecorder } from '../client/index.js';
@@ -237,6 +237,27 @@ export class PodSyncer {
     return true;
   }
 
+  private terminationMessageFile(uid: string, container: string, attempt: number): string {
+    return join(this.podDir(uid), 'containers', container, String(attempt));
+  }
+
+  /**
+   * terminated.message: what the container wrote to its terminationMessagePath
+   * (at most 4 KiB), or with FallbackToLogsOnError and a failure, the end of
+   * its log (at most 2 KiB), as upstream.
+   */
+  private async terminationMessage(pod: Pod, inst: ContainerInstance): Promise<string | undefined> {
+    const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === inst.name);
+    const own = await readTail(this.terminationMessageFile(pod.metadata!.uid!, inst.name, inst.attempt), 4096, false);
+    if (own) return own;
+    if (c?.terminationMessagePolicy === 'FallbackToLogsOnError' && inst.status?.exitCode !== 0 && inst.status?.logPath) {
+      const raw = await readTail(inst.status.logPath, 2048, true);
+      // CRI log lines: `<time> <stream> <P|F> <text>`.
+      return raw?.split('\n').map((l) => l.split(' ').slice(3).join(' ')).join('\n').trim() || undefined;
+    }
+    return undefined;
+  }
+
   private started(uid: string, c: Container, inst: ContainerInstance): boolean {
     if (!c.startupProbe) return true;
     return this.d.probes.result(uid, c.name, 'startup', inst.id).result === true;
@@ -312,7 +333,19 @@ export class PodSyncer {
     let containerId: string;
     try {
       const env = await containerEnv(c, { pod, objects: this.d.objects, facts: { podIP: state.podIP, hostIP: this.d.hostIP, nodeName: this.d.sandboxEnv.nodeName }, allocatable: this.d.allocatable() });
-      const config = containerConfig(pod, c, kind, attempt, c.image ?? imageRef, env, state.volumePaths ?? new Map());
+      const extra = [];
+      const messagePath = c.terminationMessagePath ?? '/dev/termination-log';
+      if (messagePath) {
+        // The file the container may write its last words to; read into terminated.message when it exits.
+        const host = this.terminationMessageFile(uid, c.name, attempt);
+        await mkdir(join(host, '..'), { recursive: true });
+        await writeFile(host, '');
+        await chmod(host, 0o666);
+        // Only the current and the previous instance are kept, as their containers are.
+        if (attempt >= 2) await rm(this.terminationMessageFile(uid, c.name, attempt - 2), { force: true });
+        extra.push({ containerPath: messagePath, hostPath: host });
+      }
+      const config = containerConfig(pod, c, kind, attempt, c.image ?? imageRef, env, state.volumePaths ?? new Map(), extra);
       await mkdir(join(podLogDirectory(this.d.sandboxEnv.podLogsDir, pod), c.name), { recursive: true });
       containerId = await this.d.runtime.createContainer(state.sandboxId!, config, state.sandboxConfig!);
       state.actions++;
@@ -418,6 +451,13 @@ export class PodSyncer {
     // Newest first across sandboxes: after a sandbox change the old instance stands until its successor exists.
     const current = new Map<string, ContainerInstance[]>();
     for (const [name, list] of rt.containers) current.set(name, list.filter((i) => i.status));
+    for (const list of current.values()) {
+      for (const inst of list) {
+        if (inst.status?.state !== 'CONTAINER_EXITED' || inst.status.message) continue;
+        const msg = await this.terminationMessage(pod, inst);
+        if (msg) inst.status.message = msg;
+      }
+    }
     const status = computePodStatus({
       pod, hostIP: this.d.hostIP, podIP: state.podIP, sandboxReady: !!o.sandboxReady, instances: current, sandboxId: o.sandboxId,
       waiting: state.waiting, initialized, terminalPhase: o.terminal, terminalReason: o.reason,
@@ -433,5 +473,21 @@ export class PodSyncer {
     });
     if (!statusChanged(pod.status, status)) return;
     await this.d.client.patch(podsResource, pod.metadata!.namespace, pod.metadata!.name!, { metadata: { uid }, status } as Record<string, unknown>, 'merge-patch', { subresource: 'status' });
+  }
+}
+
+/** The last `max` bytes of a file (from its start when `tail` is false), or undefined when it is missing or empty. */
+async function readTail(path: string, max: number, tail: boolean): Promise<string | undefined> {
+  const f = await openFile(path, 'r').catch(() => undefined);
+  if (!f) return undefined;
+  try {
+    const size = (await f.stat()).size;
+    if (!size) return undefined;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    await f.read(buf, 0, len, tail ? size - len : 0);
+    return buf.toString();
+  } finally {
+    await f.close();
   }
 }

@@ -128,6 +128,15 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(bad.status!.containerStatuses![0].restartCount, 0);
   });
 
+  test('terminated.message comes from the termination message file, or the log with FallbackToLogsOnError', async () => {
+    await create('lastwords', { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo goodbye > /dev/termination-log; exit 1'] }] });
+    await create('fallback', { restartPolicy: 'Never', containers: [{ name: 'main', image: BUSYBOX_IMAGE, terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo something broke; exit 2'] }] });
+    const a = await waitForPod(env.client, 'lastwords', 'Failed', (p) => p.status?.phase === 'Failed');
+    assert.equal(a.status!.containerStatuses![0].state?.terminated?.message, 'goodbye\n');
+    const b = await waitForPod(env.client, 'fallback', 'Failed', (p) => p.status?.phase === 'Failed');
+    assert.equal(b.status!.containerStatuses![0].state?.terminated?.message, 'something broke');
+  });
+
   test('restartPolicy Always: a crashing container restarts with back-off and shows CrashLoopBackOff', async () => {
     await create('crash', { containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo crashing; exit 1'] }] });
     const pod = await waitForPod(env.client, 'crash', 'in CrashLoopBackOff', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 40_000);
