@@ -63,7 +63,7 @@ export async function startHaCluster(opts: { extraArgs?: string[]; compiled?: bo
       return stdout;
     },
     async etcdPid(s) {
-      const { stdout } = await run('pgrep', ['-f', `--data-dir ${join(s.dataDir, 'server', 'db', 'etcd')} `]).catch(() => ({ stdout: '' }));
+      const { stdout } = await run('pgrep', ['-f', '--', `--data-dir ${join(s.dataDir, 'server', 'db', 'etcd')} `]).catch(() => ({ stdout: '' }));
       const pid = Number(stdout.trim().split('\n')[0]);
       return pid > 0 ? pid : undefined;
     },
