@@ -219,3 +219,31 @@ test('jump rules and clean-up text', () => {
   ].join('\n'));
   assert.equal(cleanupText('filter', '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', 'KT1'), '');
 });
+
+test('a very large change is split into transactions of whole services; shared chains switch after them, stale chains go last', () => {
+  const many = Array.from({ length: 4 }, (_, i) => state(
+    svc(`s${i}`, { clusterIP: `10.43.0.${i + 1}`, ports: [{ name: 'p80', port: 80 }] }),
+    [slice(`s${i}`, [{ ip: `10.42.0.${i + 1}` }, { ip: `10.42.1.${i + 1}` }])],
+  )).flat();
+  const plan = renderRestore(many, cfg, { existingChains: ['KUBE-SVC-OLDOLDOLDOLDOLDO'], maxChainsPerRestore: 4 });
+  // 4 services × 3 chains, 4 per restore → one service each, then the shared chains, then flush and delete of the stale one.
+  assert.equal(plan.restores.length, 4 + 1 + 2);
+  assert.match(plan.restores[0]!, /:KUBE-MARK-MASQ - \[0:0\][\s\S]*-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000/);
+  for (const [i, r] of plan.restores.slice(0, 4).entries()) {
+    assert.ok(!r.includes('KUBE-SERVICES'), `batch ${i} leaves the shared chains alone`);
+    assert.equal(r.match(/^:KUBE-(SVC|SEP)-/gm)!.length, 3, `batch ${i} holds one whole service`);
+  }
+  assert.match(plan.restores[4]!, /^\*filter[\s\S]*\*nat\n:KUBE-SERVICES/);
+  assert.equal(plan.restores[5], '*nat\n:KUBE-SVC-OLDOLDOLDOLDOLDO - [0:0]\nCOMMIT\n');
+  assert.equal(plan.restores[6], '*nat\n:KUBE-SVC-OLDOLDOLDOLDOLDO - [0:0]\n-X KUBE-SVC-OLDOLDOLDOLDOLDO\nCOMMIT\n');
+  assert.equal(renderRestore(many, cfg, { existingChains: [] }).restores.length, 1, 'one transaction below the limit');
+});
+
+test('large-cluster mode: above 1000 endpoints the per-endpoint rules carry no comments', () => {
+  const big = state(web, [slice('svc1', Array.from({ length: 1001 }, (_, i) => ({ ip: `10.42.${i >> 8}.${(i & 255) + 1}` })))]);
+  const plan = renderRestore(big, cfg, { existingChains: [] });
+  const sepLines = plan.text.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-') || (l.startsWith('-A KUBE-SVC-') && l.includes('-j KUBE-SEP-')));
+  assert.equal(sepLines.length, 1001 * 3);
+  assert.ok(sepLines.every((l) => !l.includes('--comment')));
+  assert.ok(plan.text.includes('"ns1/svc1:p80 cluster IP"'), 'service-level rules keep theirs');
+});

@@ -150,7 +150,13 @@ const rejectVerdict = (p: ServicePortInfo) => (p.protocol === 'TCP' ? 'REJECT --
 const probability = (n: number) => (1 / n).toFixed(10);
 const proto = (p: ServicePortInfo) => p.protocol.toLowerCase();
 
-export function servicePortRules(state: ServicePortState, cfg: RuleConfig): ServicePortRules {
+/**
+ * Upstream's largeClusterEndpointsThreshold: above this many endpoints in
+ * all, per-endpoint rules are written without comments.
+ */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+export function servicePortRules(state: ServicePortState, cfg: RuleConfig, opts: { largeCluster?: boolean } = {}): ServicePortRules {
   const { port } = state;
   const prefix = cfg.chainPrefix;
   const c = fixedChains(prefix);
@@ -207,17 +213,24 @@ export function servicePortRules(state: ServicePortState, cfg: RuleConfig): Serv
   }
 
   // The balancing chains.
-  const sep = (ep: EndpointInfo) => endpointChainName(prefix, port, ep);
+  const sepNames = new Map<EndpointInfo, string>();
+  const sep = (ep: EndpointInfo) => {
+    let name = sepNames.get(ep);
+    if (!name) { name = endpointChainName(prefix, port, ep); sepNames.set(ep, name); }
+    return name;
+  };
+  // Upstream's large-cluster mode: per-endpoint rules lose their comments, which cost iptables-restore time.
+  const epComment = (ep: EndpointInfo) => (opts.largeCluster ? '' : ` -m comment --comment ${q(`${port.name} -> ${endpointString(ep)}`)}`);
   const balance = (chain: string, eps: EndpointInfo[], masq: string[]) => {
     const lines = [...masq];
     if (port.stickySeconds !== undefined) {
       for (const ep of eps) {
-        lines.push(`-A ${chain} -m comment --comment ${q(`${port.name} -> ${endpointString(ep)}`)} -m recent --name ${sep(ep)} --mask 255.255.255.255 --rsource --rcheck --seconds ${port.stickySeconds} --reap -j ${sep(ep)}`);
+        lines.push(`-A ${chain}${epComment(ep)} -m recent --name ${sep(ep)} --mask 255.255.255.255 --rsource --rcheck --seconds ${port.stickySeconds} --reap -j ${sep(ep)}`);
       }
     }
     eps.forEach((ep, i) => {
       const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : '';
-      lines.push(`-A ${chain} -m comment --comment ${q(`${port.name} -> ${endpointString(ep)}`)}${stat} -j ${sep(ep)}`);
+      lines.push(`-A ${chain}${epComment(ep)}${stat} -j ${sep(ep)}`);
     });
     natChains.set(chain, lines);
   };
@@ -253,12 +266,12 @@ export function servicePortRules(state: ServicePortState, cfg: RuleConfig): Serv
   if (needSvl) for (const ep of local) used.set(endpointString(ep), ep);
   for (const ep of used.values()) {
     const chain = sep(ep);
-    const comment = `-m comment --comment ${q(port.name)}`;
+    const comment = opts.largeCluster ? '' : ` -m comment --comment ${q(port.name)}`;
     const recent = port.stickySeconds !== undefined ? ` -m recent --name ${chain} --set` : '';
     natChains.set(chain, [
       // Hairpin: a pod reaching itself through the service must see the node as the source, or it answers itself directly.
-      `-A ${chain} ${comment} -s ${ep.ip}/32 -j ${c.markMasq}`,
-      `-A ${chain} ${comment} -p ${p} -m ${p}${recent} -j DNAT --to-destination ${endpointString(ep)}`,
+      `-A ${chain}${comment} -s ${ep.ip}/32 -j ${c.markMasq}`,
+      `-A ${chain}${comment} -p ${p} -m ${p}${recent} -j DNAT --to-destination ${endpointString(ep)}`,
     ]);
   }
 
@@ -280,7 +293,12 @@ function nodePortDestinations(cfg: RuleConfig): string[] {
 // ---- the whole table ----------------------------------------------------------
 
 export interface RestorePlan {
-  /** Input for `iptables-restore --noflush`: both tables, only our chains. */
+  /**
+   * Inputs for `iptables-restore --noflush`, to apply in order: only our
+   * chains of both tables. One, unless the change is very large.
+   */
+  restores: string[];
+  /** All of them, for reading. */
   text: string;
   /** Every per-service nat chain that exists after this restore. */
   chains: Set<string>;
@@ -301,21 +319,28 @@ export interface RenderOptions {
   previous?: Map<string, ServicePortRules>;
   /** Per-service chains that exist now (from iptables-save or the previous plan); those not wanted are deleted. */
   existingChains: Iterable<string>;
+  /** Above this many chains to write or delete, the restore is split (see renderRestore). */
+  maxChainsPerRestore?: number;
 }
 
+export const DEFAULT_MAX_CHAINS_PER_RESTORE = 1000;
+
 /**
- * The restore text for all service ports. The shared chains are always
+ * The restore input for all service ports. The shared chains are always
  * rewritten whole (declaring a chain in `--noflush` mode flushes it); a
  * per-service chain is written only when new or changed (partial) or always
  * (full); chains no longer wanted are flushed and deleted in the same
- * transaction, after the rules that jumped to them are gone.
+ * transaction, after the rules that jumped to them are gone. Very large
+ * changes (a first sync of thousands of services) are split into several
+ * transactions, each consistent on its own.
  */
 export function renderRestore(states: readonly ServicePortState[], cfg: RuleConfig, opts: RenderOptions): RestorePlan {
   const c = fixedChains(cfg.chainPrefix);
   const mark = `0x${(1 << cfg.masqueradeBit).toString(16)}`;
   const services = new Map<string, ServicePortRules>();
+  const largeCluster = states.reduce((n, s) => n + s.endpoints.length, 0) > LARGE_CLUSTER_ENDPOINTS;
   for (const s of [...states].sort((a, b) => (a.port.name + a.port.protocol < b.port.name + b.port.protocol ? -1 : 1))) {
-    services.set(`${s.port.name}/${s.port.protocol}`, servicePortRules(s, cfg));
+    services.set(`${s.port.name}/${s.port.protocol}`, servicePortRules(s, cfg, { largeCluster }));
   }
 
   const filter: string[] = ['*filter'];
@@ -339,14 +364,15 @@ export function renderRestore(states: readonly ServicePortState[], cfg: RuleConf
     if (!prev || prev.fingerprint !== r.fingerprint) toWrite.push(r);
   }
 
-  const natDecl: string[] = [];
-  const natRules: string[] = [];
-  for (const chain of [c.services, c.nodePorts, c.postrouting, c.markMasq]) natDecl.push(`:${chain} - [0:0]`);
-  let writtenChains = 0;
-  for (const r of toWrite) {
-    for (const [chain, lines] of r.natChains) { natDecl.push(`:${chain} - [0:0]`); natRules.push(...lines); writtenChains++; }
-  }
-  for (const chain of stale) natDecl.push(`:${chain} - [0:0]`);
+  const max = opts.maxChainsPerRestore ?? DEFAULT_MAX_CHAINS_PER_RESTORE;
+  const writtenChains = toWrite.reduce((n, r) => n + r.natChains.size, 0);
+  const sharedDecl = [c.services, c.nodePorts, c.postrouting, c.markMasq].map((chain) => `:${chain} - [0:0]`);
+  const serviceLines = (rs: ServicePortRules[]) => {
+    const decl: string[] = [];
+    const rules: string[] = [];
+    for (const r of rs) for (const [chain, lines] of r.natChains) { decl.push(`:${chain} - [0:0]`); rules.push(...lines); }
+    return { decl, rules };
+  };
 
   const shared: string[] = [];
   for (const r of services.values()) shared.push(...r.natServices);
@@ -370,9 +396,42 @@ export function renderRestore(states: readonly ServicePortState[], cfg: RuleConf
   let totalNat = shared.length;
   for (const r of services.values()) for (const lines of r.natChains.values()) totalNat += lines.length;
 
-  const nat = ['*nat', ...natDecl, ...shared, ...natRules, ...stale.map((ch) => `-X ${ch}`), 'COMMIT'];
+  const restores: string[] = [];
+  const filterText = `${filter.join('\n')}\n`;
+  if (writtenChains + stale.length <= max) {
+    // The usual case: one transaction, all or nothing.
+    const { decl, rules } = serviceLines(toWrite);
+    const nat = ['*nat', ...sharedDecl, ...decl, ...stale.map((ch) => `:${ch} - [0:0]`), ...shared, ...rules, ...stale.map((ch) => `-X ${ch}`), 'COMMIT'];
+    restores.push(`${filterText}${nat.join('\n')}\n`);
+  } else {
+    // iptables-nft 1.8.9's restore costs (rules × distinct chains) of one input: 5,000 services in one go take
+    // many minutes. In batches of whole services it is linear. Each service's chains change in one
+    // transaction; the shared chains switch over after all of them exist; what is no longer wanted goes last.
+    let batch: ServicePortRules[] = [];
+    let size = 0;
+    const flush = () => {
+      if (batch.length === 0) return;
+      const { decl, rules } = serviceLines(batch);
+      // The endpoint chains jump to MARK-MASQ: the first transaction makes sure it exists (rewriting it is harmless).
+      const markMasq = restores.length === 0 ? [`:${c.markMasq} - [0:0]`, `-A ${c.markMasq} -j MARK --or-mark ${mark}`] : [];
+      restores.push(['*nat', ...markMasq.slice(0, 1), ...decl, ...markMasq.slice(1), ...rules, 'COMMIT', ''].join('\n'));
+      batch = [];
+      size = 0;
+    };
+    for (const r of toWrite) {
+      if (size > 0 && size + r.natChains.size > max) flush();
+      batch.push(r);
+      size += r.natChains.size;
+    }
+    flush();
+    restores.push(`${filterText}${['*nat', ...sharedDecl, ...shared, 'COMMIT'].join('\n')}\n`);
+    // Stale chains may jump to each other: all are flushed before any is deleted.
+    for (let i = 0; i < stale.length; i += max) restores.push(['*nat', ...stale.slice(i, i + max).map((ch) => `:${ch} - [0:0]`), 'COMMIT', ''].join('\n'));
+    for (let i = 0; i < stale.length; i += max) restores.push(['*nat', ...stale.slice(i, i + max).map((ch) => `:${ch} - [0:0]`), ...stale.slice(i, i + max).map((ch) => `-X ${ch}`), 'COMMIT', ''].join('\n'));
+  }
   return {
-    text: `${filter.join('\n')}\n${nat.join('\n')}\n`,
+    restores,
+    text: restores.join(''),
     chains: wanted,
     services,
     writtenChains,

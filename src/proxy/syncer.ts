@@ -26,7 +26,11 @@ export class RuleSyncer {
   private chains = new Set<string>();
   private jumpsEnsured = false;
 
-  constructor(readonly cfg: RuleConfig, private readonly log: (m: string) => void = () => {}) {
+  /**
+   * `installJumps: false` leaves the built-in chains alone: our chains exist
+   * but no traffic enters them (the benchmark's made-up services).
+   */
+  constructor(readonly cfg: RuleConfig, private readonly log: (m: string) => void = () => {}, private readonly opts: { installJumps?: boolean } = {}) {
     validateChainPrefix(cfg.chainPrefix);
   }
 
@@ -43,8 +47,8 @@ export class RuleSyncer {
       existingChains: existing,
     });
     try {
-      await restore(plan.text);
-      if (full || !this.jumpsEnsured) { await ensureJumps(this.cfg.chainPrefix); this.jumpsEnsured = true; }
+      for (const text of plan.restores) await restore(text);
+      if ((full || !this.jumpsEnsured) && this.opts.installJumps !== false) { await ensureJumps(this.cfg.chainPrefix); this.jumpsEnsured = true; }
     } catch (err) {
       this.applied = undefined;
       this.jumpsEnsured = false;
@@ -68,7 +72,7 @@ export class RuleSyncer {
    * and un-NATed entries made while a service had no endpoint.
    */
   private async clearStaleConntrack(before: Map<string, Applied>, after: Map<string, Applied>): Promise<void> {
-    const jobs: Array<Promise<void>> = [];
+    const jobs: Array<() => Promise<void>> = [];
     const udp = (a: Applied) => a.state.port.protocol === 'UDP';
     for (const [key, old] of before) {
       if (!udp(old)) continue;
@@ -84,17 +88,20 @@ export class RuleSyncer {
       const old = before.get(key);
       if (old && old.rules.activeEndpoints.length > 0) continue;
       const p = now.state.port;
-      for (const ip of [p.clusterIP, ...p.externalIPs]) jobs.push(clearServiceIP(ip));
-      if (p.nodePort !== undefined) jobs.push(clearNodePort(p.nodePort));
+      for (const ip of [p.clusterIP, ...p.externalIPs]) jobs.push(() => clearServiceIP(ip));
+      if (p.nodePort !== undefined) jobs.push(() => clearNodePort(p.nodePort!));
     }
-    const results = await Promise.allSettled(jobs);
-    for (const r of results) if (r.status === 'rejected') this.log(`conntrack clean-up failed: ${String(r.reason)}`);
+    // A few conntrack processes at a time: a deleted service with many endpoints must not fork dozens at once.
+    for (let i = 0; i < jobs.length; i += 4) {
+      const results = await Promise.allSettled(jobs.slice(i, i + 4).map((job) => job()));
+      for (const r of results) if (r.status === 'rejected') this.log(`conntrack clean-up failed: ${String(r.reason)}`);
+    }
   }
 
-  private clearEndpoint(old: Applied, ep: EndpointInfo): Array<Promise<void>> {
+  private clearEndpoint(old: Applied, ep: EndpointInfo): Array<() => Promise<void>> {
     const p = old.state.port;
-    const jobs = [p.clusterIP, ...p.externalIPs].map((ip) => clearServiceEndpoint(ip, ep.ip));
-    if (p.nodePort !== undefined) jobs.push(clearNodePortEndpoint(p.nodePort, ep.ip));
+    const jobs = [p.clusterIP, ...p.externalIPs].map((ip) => () => clearServiceEndpoint(ip, ep.ip));
+    if (p.nodePort !== undefined) jobs.push(() => clearNodePortEndpoint(p.nodePort!, ep.ip));
     return jobs;
   }
 }

@@ -14,21 +14,11 @@ import { Client, endpointslices, services } from '../../src/client/index.js';
 import { Proxier, cleanupProxyRules, ownRulesLeft, serviceChainName } from '../../src/proxy/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { eventually } from '../controllers/env.js';
-import { NetLab, run, sh, type TestBridge, type TestNetns } from '../helpers/netns.js';
+import { NetLab, freeTestOctet, run, sh, type TestBridge, type TestNetns } from '../helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
 const NODE = 'proxy-e2e-node';
 const PREFIX = `KP${(process.pid % 100_000).toString(36).toUpperCase()}`;
-
-/** A third octet no other test network uses right now (10.42.2xx.0/24 for pods, 10.43.2xx.0/24 for services). */
-async function freeOctet(): Promise<number> {
-  const used = await sh(['ip', '-4', 'addr']) + await sh(['ip', '-4', 'route']);
-  for (let i = 0; i < 50; i++) {
-    const o = 200 + ((process.pid + i * 7) % 50);
-    if (!used.includes(`10.42.${o}.`) && !used.includes(`10.43.${o}.`)) return o;
-  }
-  throw new Error('no free 10.42.2xx.0/24 for the test network');
-}
 
 describe('proxy: iptables rules through real namespaces', { skip: !isRoot && 'needs root (network namespaces, iptables)', concurrency: false }, () => {
   let ts: TestServer;
@@ -80,7 +70,7 @@ describe('proxy: iptables rules through real namespaces', { skip: !isRoot && 'ne
 
   before(async () => {
     await cleanupProxyRules(PREFIX); // a crashed earlier run with the same pid
-    octet = await freeOctet();
+    octet = await freeTestOctet();
     ts = await startTestServer();
     client = await Client.fromKubeconfig(ts.kubeconfig, { qps: 0 });
     br = await lab.bridge(`10.42.${octet}.1/24`);

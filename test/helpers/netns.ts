@@ -46,6 +46,20 @@ export async function sh(argv: string[], opts: { timeoutMs?: number; input?: str
   return r.stdout;
 }
 
+/**
+ * A third octet `o` such that neither `10.42.o.0/24` (pods) nor `10.43.o.0/24`
+ * (services) appears in the host's addresses or routes: test networks of
+ * parallel runs stay apart. Starts from a pid-derived guess in 200–249.
+ */
+export async function freeTestOctet(): Promise<number> {
+  const used = await sh(['ip', '-4', 'addr']) + await sh(['ip', '-4', 'route']);
+  for (let i = 0; i < 50; i++) {
+    const o = 200 + ((process.pid + i * 7) % 50);
+    if (!used.includes(`10.42.${o}.`) && !used.includes(`10.43.${o}.`)) return o;
+  }
+  throw new Error('no free 10.42.2xx.0/24 for a test network');
+}
+
 export interface TestBridge {
   name: string;
   /** The host's address on the bridge (the namespaces' gateway). */
