@@ -1,7 +1,8 @@
 /**
  * API server throughput and latency on SQLite and etcd, one JSON line.
  *
- *   npm run bench -- apiserver [--pods N] [--clients C] [--watchers W] [--store sqlite|etcd|both]
+ *   npm run bench -- apiserver [--pods N] [--clients C] [--watchers W] [--store sqlite|etcd|etcd3|both|all]
+ *   (etcd3: a three-member etcd cluster on 127.0.0.1/.2/.3, as an HA cluster runs)
  *
  * The server runs as its own process (so its RSS is its own); this process is
  * the load: C concurrent HTTPS clients creating N pods, LISTs of all pods, W
@@ -18,6 +19,7 @@ import { Etcd3 } from 'etcd3';
 import { spawnServer, stopProcess, freePort } from '../test/helpers/server.js';
 import { ApiHttp } from '../test/helpers/http.js';
 import { startEtcd } from '../test/helpers/etcd.js';
+import { startEtcdCluster } from '../test/ha/etcd-cluster.js';
 
 const podBody = (i: number) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod',
@@ -150,7 +152,7 @@ async function rawSqlite(total: number, dir: string) {
   return round(perSec);
 }
 
-async function rawEtcd(total: number, endpoint: string, clients: number) {
+async function rawEtcd(total: number, endpoint: string[], clients: number) {
   const etcd = new Etcd3({ hosts: endpoint });
   let next = 0;
   const started = performance.now();
@@ -162,9 +164,10 @@ async function rawEtcd(total: number, endpoint: string, clients: number) {
   return round(perSec);
 }
 
-async function benchStore(kind: 'sqlite' | 'etcd', o: { pods: number; clients: number; watchers: number; lagEvents: number; listRounds: number }) {
+async function benchStore(kind: 'sqlite' | 'etcd' | 'etcd3', o: { pods: number; clients: number; watchers: number; lagEvents: number; listRounds: number }) {
   const dataDir = await mkdtemp(join(tmpdir(), `bosun-bench-${kind}-`));
-  const etcd = kind === 'etcd' ? await startEtcd() : undefined;
+  // etcd3: a three-member cluster (HA), where each write waits for two members' fsyncs.
+  const etcd = kind === 'etcd' ? await startEtcd() : kind === 'etcd3' ? await startEtcdCluster().then((c) => ({ endpoint: c.endpoints.join(','), stop: c.stop })) : undefined;
   const port = await freePort();
   // The API alone: no scheduler or controllers reacting to the bench's pods.
   const apiOnly = ['--disable-scheduler', '--disable-controller-manager'];
@@ -175,7 +178,7 @@ async function benchStore(kind: 'sqlite' | 'etcd', o: { pods: number; clients: n
     const lists = await runLists(http, o.listRounds, o.pods);
     const lag = await runWatchLag(http, o.watchers, o.lagEvents, dataDir);
     const rss = await rssMiB(server.child.pid!);
-    const raw = kind === 'sqlite' ? await rawSqlite(o.pods, dataDir) : await rawEtcd(o.pods, etcd!.endpoint, o.clients);
+    const raw = kind === 'sqlite' ? await rawSqlite(o.pods, dataDir) : await rawEtcd(o.pods, etcd!.endpoint.split(','), o.clients);
     return { store: kind, ...creates, ...lists, ...lag, serverRssMiB: rss, rawStoreWritesPerSec: raw, createsVsRaw: round(creates.createsPerSec / raw, 3) };
   } finally {
     http.close();
@@ -191,7 +194,7 @@ export async function main(args: string[]): Promise<void> {
     watchers: { type: 'string', default: '100' }, store: { type: 'string', default: 'both' },
   } });
   const o = { pods: Number(values.pods), clients: Number(values.clients), watchers: Number(values.watchers), lagEvents: 200, listRounds: 20 };
-  const stores = values.store === 'both' ? ['sqlite', 'etcd'] as const : [values.store as 'sqlite' | 'etcd'];
+  const stores = values.store === 'both' ? ['sqlite', 'etcd'] as const : values.store === 'all' ? ['sqlite', 'etcd', 'etcd3'] as const : [values.store as 'sqlite' | 'etcd' | 'etcd3'];
   const results = [];
   for (const s of stores) results.push(await benchStore(s, o));
   console.log(JSON.stringify({

@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   apiserver: () => import('./apiserver.js'),
   controllers: () => import('./controllers.js'),
   dns: () => import('./dns.js'),
+  ha: () => import('./ha.js'),
   podstartup: () => import('./podstartup.js'),
   proxy: () => import('./proxy.js'),
   scheduler: () => import('./scheduler.js'),
