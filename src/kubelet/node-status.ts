@@ -115,9 +115,15 @@ export async function buildNodeStatus(id: NodeIdentity, runtime: CriClient, runt
   const now = timestamp();
   const capacity = await nodeCapacity(id.rootDir);
   const [pressure, ready] = await Promise.all([nodePressure(id.rootDir), runtimeReadiness(runtime)]);
+  // Allocatable leaves upstream's hard eviction threshold (memory.available 100Mi) out.
+  const memKi = Number(capacity.memory.replace(/Ki$/, ''));
+  const images = await runtime.listImages().catch(() => []);
   return {
     capacity,
-    allocatable: { ...capacity },
+    allocatable: { ...capacity, memory: `${Math.max(0, memKi - 100 * 1024)}Ki` },
+    // The images on the node, biggest first (upstream reports up to 50): the scheduler's ImageLocality reads them.
+    images: images.sort((a, b) => Number(b.size) - Number(a.size)).slice(0, 50)
+      .map((i) => ({ names: [...i.repoTags, ...i.repoDigests], sizeBytes: Number(i.size) })),
     conditions: conditions(now, pressure, ready, previous?.conditions),
     addresses: [{ type: 'InternalIP', address: id.nodeIP }, { type: 'Hostname', address: id.nodeName }],
     daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort } },

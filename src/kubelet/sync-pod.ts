@@ -200,6 +200,7 @@ export class PodSyncer {
           continue;
         }
         if (isExited(inst)) {
+          this.d.probes.removeContainer(uid, c.name);
           const code = inst!.status!.exitCode;
           const restart = policy === 'Always' || (policy === 'OnFailure' && code !== 0);
           if (!restart) { done++; if (code !== 0) failed++; state.waiting.delete(c.name); continue; }

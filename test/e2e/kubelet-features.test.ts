@@ -88,6 +88,7 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     assert.match(await exec(pod, ['stat', '-L', '-c', '%a', '/etc/sec/token']), /^400/);
     assert.equal(await exec(pod, ['cat', '/etc/podinfo/labels']), 'app="vols"');
     assert.match(await exec(pod, ['sh', '-c', 'grep " /mem " /proc/mounts']), /tmpfs/);
+    assert.match(await exec(pod, ['sh', '-c', 'grep " /etc/sec " /proc/mounts']), /tmpfs/, 'secrets never touch the disk');
     await exec(pod, ['sh', '-c', 'echo data > /scratch/f']);
     assert.equal(await exec(pod, ['cat', '/scratch/f']), 'data\n');
 

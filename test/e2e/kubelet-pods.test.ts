@@ -31,7 +31,8 @@ test('a pod runs: Running with a pod IP, its output in the log file, the node re
   assert.match(node.status!.nodeInfo!.containerRuntimeVersion, /^containerd:\/\/1\./);
   assert.equal(node.status!.capacity!.pods, '110');
   assert.equal(node.status!.daemonEndpoints!.kubeletEndpoint!.Port, 10250);
-  assert.ok(node.status!.conditions!.find((c) => c.type === 'Ready'));
+  assert.equal(node.status!.conditions!.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.ok(node.status!.images!.some((i) => i.names?.includes(BUSYBOX_IMAGE)), 'node images listed');
   const lease = await client.get(leases, 'kube-node-lease', nodeName);
   assert.equal(lease.spec!.holderIdentity, nodeName);
 });

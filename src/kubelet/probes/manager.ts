@@ -70,6 +70,11 @@ export class ProbeManager {
     }
   }
 
+  /** Stops one container's probes (it is not running: nothing to probe until its next instance). */
+  removeContainer(uid: string, container: string): void {
+    for (const kind of ['startup', 'liveness', 'readiness'] as const) this.stopWorker(this.key(uid, container, kind));
+  }
+
   /** Pods with probe workers (for cleaning up after pods that are gone). */
   podUids(): Set<string> { return new Set([...this.workers.keys()].map((k) => k.split('/')[0])); }
 

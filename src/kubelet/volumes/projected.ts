@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Volume } from 'kubernetes-types/core/v1';
 import { writeAtomically, type VolumeFile } from './atomic-writer.js';
 import { downwardFiles, objectFiles } from './projection.js';
+import { memoryBacked } from './secret.js';
 import type { VolumePlugin } from './types.js';
 
 /**
@@ -20,6 +21,7 @@ export const projected: VolumePlugin = {
       if (s.downwardAPI) files.push(...downwardFiles(s.downwardAPI.items, mode, ctx));
     }
     const dir = join(ctx.volumesDir, 'kubernetes.io~projected', v.name);
+    if (v.projected!.sources?.some((s) => s.secret)) await memoryBacked(dir);
     await writeAtomically(dir, files);
     return dir;
   },
