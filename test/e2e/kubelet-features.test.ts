@@ -304,6 +304,26 @@ describe('kubelet on a real node', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(left, 0);
   });
 
+  test('securityContext, workingDir, args and resource limits reach the container', async () => {
+    await create('secure', {
+      containers: [{
+        name: 'main', image: BUSYBOX_IMAGE, command: ['sh', '-c'], args: ['sleep 3600'], workingDir: '/tmp',
+        securityContext: { runAsUser: 1234, runAsGroup: 2345, readOnlyRootFilesystem: true },
+        resources: { requests: { cpu: '100m' }, limits: { cpu: '500m', memory: '48Mi' } },
+      }],
+    });
+    const pod = await running('secure');
+    assert.equal(await exec(pod, ['id', '-u']), '1234\n');
+    assert.equal(await exec(pod, ['id', '-g']), '2345\n');
+    assert.equal(await exec(pod, ['pwd']), '/tmp\n');
+    assert.match(await exec(pod, ['sh', '-c', 'touch /x 2>&1 || true']), /Read-only file system/);
+    const mem = await exec(pod, ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(mem.trim(), String(48 * 1024 * 1024));
+    const cpu = await exec(pod, ['sh', '-c', 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+    assert.match(cpu.trim(), /^50000( 100000)?$/);
+    assert.equal(pod.status!.qosClass, 'Burstable');
+  });
+
   test('deleting a pod stops its containers within the grace period and removes the sandbox', async () => {
     // sh as PID 1 ignores SIGTERM: only the SIGKILL after the grace period stops it.
     await create('doomed', { terminationGracePeriodSeconds: 3, containers: [{ name: 'main', image: BUSYBOX_IMAGE, command: SLEEP }] });
