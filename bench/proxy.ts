@@ -1,7 +1,7 @@
 /**
  * The proxy's costs, one JSON line (root: iptables, network namespaces).
  *
- *   npm run bench -- proxy [--services 1000,5000] [--endpoints 10] [--seconds 4] [--concurrency 4]
+ *   npm run bench -- proxy [--services 1000,5000] [--endpoints 10] [--seconds 3] [--runs 8] [--concurrency 4]
  *
  * Sync: for each size, made-up Services × endpoints go straight into the
  * rule syncer (no API server: this is the iptables side alone) under a chain
@@ -15,7 +15,7 @@
  * runs a Node load generator (new connection per request, `concurrency`
  * loops); requests/s through a ClusterIP (our real rules, jumps included)
  * versus straight to the backend's address, alternated (direct, service,
- * service, direct) to even out a noisy machine. Everything is removed after.
+ * service, direct, …) to even out a noisy machine. Everything is removed after.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
@@ -90,7 +90,7 @@ const one = () => new Promise((resolve) => {
 await Promise.all(Array.from({ length: conc }, async () => { while (Date.now() < end) await one(); }));
 console.log(JSON.stringify({ ok, failed }));`;
 
-async function trafficBench(seconds: number, concurrency: number, prefix: string, lab: NetLab) {
+async function trafficBench(seconds: number, runCount: number, concurrency: number, prefix: string, lab: NetLab) {
   const dir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
   const abort = new AbortController();
   try {
@@ -124,16 +124,19 @@ async function trafficBench(seconds: number, concurrency: number, prefix: string
       return JSON.parse(r.stdout) as { ok: number; failed: number };
     };
     const runs = { direct: [] as number[], service: [] as number[], failed: 0 };
-    for (const which of ['direct', 'service', 'service', 'direct'] as const) {
+    // ABBA order (direct, service, service, direct, …): a drifting machine load hits both alike.
+    for (let i = 0; i < runCount; i++) {
+      const which = (i % 4 === 0 || i % 4 === 3) ? 'direct' : 'service';
       const r = await load(which === 'direct' ? direct : viaService);
-      runs[which].push(r.ok / seconds);
+      runs[which].push(round(r.ok / seconds));
       runs.failed += r.failed;
     }
-    const directRps = (runs.direct[0]! + runs.direct[1]!) / 2;
-    const serviceRps = (runs.service[0]! + runs.service[1]!) / 2;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const directRps = mean(runs.direct);
+    const serviceRps = mean(runs.service);
     return {
       directRps: round(directRps), clusterIPRps: round(serviceRps), ratio: round(serviceRps / directRps, 3), failedRequests: runs.failed,
-      secondsPerRun: seconds, runs: 4, concurrency, newConnectionPerRequest: true,
+      directRuns: runs.direct, clusterIPRuns: runs.service, secondsPerRun: seconds, concurrency, newConnectionPerRequest: true,
     };
   } finally {
     abort.abort();
@@ -149,7 +152,8 @@ export async function main(args: string[]): Promise<void> {
     options: {
       services: { type: 'string', default: '1000,5000' },
       endpoints: { type: 'string', default: '10' },
-      seconds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '8' },
       concurrency: { type: 'string', default: '4' },
     },
   });
@@ -165,7 +169,7 @@ export async function main(args: string[]): Promise<void> {
   await cleanupProxyRules(prefix);
   const sync = [];
   for (const n of values.services!.split(',').map(Number)) sync.push(await syncBench(n, Number(values.endpoints), prefix));
-  const traffic = await trafficBench(Number(values.seconds), Number(values.concurrency), prefix, lab);
+  const traffic = await trafficBench(Number(values.seconds), Math.max(2, Number(values.runs)), Number(values.concurrency), prefix, lab);
   const iptables = (await run(['iptables', '--version'])).stdout.trim();
   console.log(JSON.stringify({
     bench: 'proxy', sync, traffic,
