@@ -14,6 +14,7 @@ import { ensureImages, PAUSE_IMAGE } from './images/index.js';
 import { gatewayOf, writeCniConfig } from './cni.js';
 import { routeClusterCidrs } from './routes.js';
 import { NodeRoutes } from './node-routes.js';
+import { ensurePodMasquerade } from './pod-masquerade.js';
 import { joinCluster } from './join.js';
 import { agentPreflight } from './preflight.js';
 import type { AgentOptions } from './options.js';
@@ -104,7 +105,9 @@ export class Agent {
     const podCIDR = this.podCIDR = await this.waitForPodCidr(client, signal);
     const bridge = o.bridge ?? 'bosun0';
     await routeClusterCidrs({ bridge, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, podCIDR });
-    await writeCniConfig(paths.cniConfDir, { podCIDR, bridge });
+    // Pods keep their own address towards every pod of the cluster, here or on another node; the rest leaves NATed.
+    await ensurePodMasquerade({ bridge, podCIDR, clusterCidr: o.clusterCidr ?? '10.42.0.0/16' });
+    await writeCniConfig(paths.cniConfDir, { podCIDR, bridge, ipMasq: false });
     this.log(`pod network: ${podCIDR} on bridge ${bridge}`);
 
     const informers = new InformerFactory(client, { log: (m) => this.log(`informer: ${m}`) });

@@ -24,6 +24,8 @@ export interface CniConfigOptions {
   mtu?: number;
   /** Where host-local records leased addresses; default /var/lib/cni/networks. */
   ipamDataDir?: string;
+  /** The bridge plugin masquerades all that leaves podCIDR (default true); the agent does it itself, sparing other nodes' pods (pod-masquerade.ts). */
+  ipMasq?: boolean;
 }
 
 /** The pods' gateway for a podCIDR: its first address, e.g. `10.42.0.1`, and the bridge address with prefix. */
@@ -45,7 +47,7 @@ export function cniConfigList(opts: CniConfigOptions): Record<string, unknown> {
         type: 'bridge',
         bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: opts.ipMasq ?? true,
         hairpinMode: true,
         ...(opts.mtu ? { mtu: opts.mtu } : {}),
         ipam: {

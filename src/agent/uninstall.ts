@@ -5,6 +5,7 @@ import { destroyContainerd, removeAllContainers, startContainerd } from './conta
 import { PAUSE_IMAGE } from './images/index.js';
 import { removeClusterRoutes } from './routes.js';
 import { removeNodeRoutes } from './node-routes.js';
+import { removePodMasquerade } from './pod-masquerade.js';
 import { cleanupProxyRules } from '../proxy/index.js';
 import { agentPaths } from './agent.js';
 import { unmountAll } from '../kubelet/volumes/mount.js';
@@ -36,6 +37,7 @@ export async function killAll(opts: KillAllOptions & { removeData?: boolean }): 
   }
   await cleanupProxyRules(opts.proxyChainPrefix).catch((err: unknown) => log(`iptables: ${String(err)}`));
   await removeNodeRoutes(opts.clusterCidr);
+  await removePodMasquerade(opts.bridge);
   await removeClusterRoutes({ bridge: opts.bridge, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, deleteBridge: true });
   // host-local IPAM keeps a directory per network (named after the bridge) with the last address it gave.
   await rm(join('/var/lib/cni/networks', opts.bridge ?? 'bosun0'), { recursive: true, force: true });

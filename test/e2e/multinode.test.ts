@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,8 +200,15 @@ spec:
   assert.equal(direct, `backend on ${nodeB.name}`);
   const back = await fetchFrom('backend', `http://${client.status!.podIP}:8080/`);
   assert.equal(back.stdout.trim(), `client on ${nodeA.name}`, back.stderr);
+  // No NAT between pods: node B's pod sees node A's pod by its own address. What leaves the cluster (here: the
+  // host, outside the pod range) carries node A's address instead.
   const peer = await fetchFrom('client', `http://${backend.status!.podIP}:8080/cgi-bin/peer`);
-  t.diagnostic(`node B's pod sees node A's pod ${client.status!.podIP} as ${peer.stdout.trim() || peer.stderr}`);
+  assert.equal(peer.stdout.trim().replace(/^\[::ffff:(.*)\]$/, '$1'), client.status!.podIP, `the source node B's pod sees: ${peer.stdout}${peer.stderr}`);
+  const outside = createServer((req, res) => res.end(`${req.socket.remoteAddress}\n`));
+  await new Promise<void>((resolve) => outside.listen(0, hostIP, resolve));
+  t.after(() => new Promise<void>((resolve) => outside.close(() => resolve())));
+  const seenOutside = await fetchFrom('client', `http://${hostIP}:${(outside.address() as AddressInfo).port}/`);
+  assert.equal(seenOutside.stdout.trim().replace(/^::ffff:/, ''), nodeA.ip, `the source the host sees: ${seenOutside.stdout}${seenOutside.stderr}`);
 
   // Through the Service by its DNS name: node A's DNS answers, node A's proxy DNATs to B's pod, the route carries it.
   let lastError = '';

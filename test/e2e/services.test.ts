@@ -103,10 +103,15 @@ spec:
   const initial = await webPods();
   assert.equal(initial.size, 3);
   const seen = new Set<string>();
+  let failures = 0;
   await eventually('all three backends answer through web.default.svc.cluster.local', async () => {
-    for (const name of await fetchMany('http://web.default.svc.cluster.local/', 12)) seen.add(name);
+    for (const name of await fetchMany('http://web.default.svc.cluster.local/', 12)) {
+      if (name === 'FAIL') failures++;
+      else seen.add(name);
+    }
     return sameSet(seen, initial.keys());
-  }, 60_000, 200).catch((err: Error) => { throw new Error(`${err.message}: seen ${[...seen].join(', ')}\n${c.logs.filter((l) => /proxy|dns/.test(l)).slice(-20).join('\n')}`); });
+  }, 60_000, 200).catch((err: Error) => { throw new Error(`${err.message}: seen ${[...seen].join(', ')}, ${failures} failed\n${c.logs.filter((l) => /proxy|dns/.test(l)).slice(-20).join('\n')}`); });
+  if (failures) t.diagnostic(`${failures} fetches failed before every backend had answered`);
   for (const short of ['http://web/', 'http://web.default/']) {
     const answers = await fetchMany(short, 2);
     assert.ok(answers.every((a) => initial.has(a)), `${short} resolves through the search path: ${answers.join(', ')}`);
