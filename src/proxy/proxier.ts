@@ -84,7 +84,8 @@ export class Proxier {
 
     const svcInformer = this.informers.for(services);
     const sliceInformer = this.informers.for(endpointslices);
-    const nodeInformer = this.informers.for(nodes);
+    // Only our own Node matters (its addresses); a cluster of thousands need not be cached here.
+    const nodeInformer = this.informers.for(nodes, { fieldSelector: `metadata.name=${opts.nodeName}` });
     // A second Proxier on the same shared informers reuses the index (same function).
     try { sliceInformer.addIndex(SLICE_SERVICE_INDEX, (s) => { const k = serviceKeyOfSlice(s); return k ? [k] : []; }); } catch { /* exists */ }
     this.services = svcInformer.lister();

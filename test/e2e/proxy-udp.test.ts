@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
-import { Client, endpointslices, services } from '../../src/client/index.js';
+import { Client, endpointslices, nodes, services } from '../../src/client/index.js';
 import { Proxier, cleanupProxyRules, ownRulesLeft } from '../../src/proxy/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { eventually } from '../controllers/env.js';
@@ -74,8 +74,9 @@ describe('proxy: UDP conntrack entries follow endpoint changes', { skip: !isRoot
     a.spawn([process.execPath, join(dir, 'server.mjs'), 'dns-a']);
     b.spawn([process.execPath, join(dir, 'server.mjs'), 'dns-b']);
     await lab.route([`10.43.${octet}.53/32`, 'dev', br.name]);
+    // No nodeIPs: NodePorts follow the Node object's addresses (see the last test).
     running = new Proxier({
-      client, nodeName: NODE, nodeIPs: [br.address], clusterCIDR: '10.42.0.0/16', chainPrefix: PREFIX,
+      client, nodeName: NODE, clusterCIDR: '10.42.0.0/16', chainPrefix: PREFIX,
       minSyncPeriodMs: 100, log: (m) => logs.push(m),
     }).run(abort.signal);
   });
@@ -111,6 +112,15 @@ describe('proxy: UDP conntrack entries follow endpoint changes', { skip: !isRoot
     assert.ok(firstB.ms < 3000 + 3000, `dns-b first answered at ${firstB.ms} ms, the change was at ~3000 ms`);
     const afterSwitch = answers.filter((x) => x.ms > firstB.ms);
     assert.ok(afterSwitch.length > 5 && afterSwitch.every((x) => x.name === 'dns-b'), 'once moved, it stays on dns-b');
+  });
+
+  test('without nodeIPs, NodePorts answer on the Node\'s InternalIP', async () => {
+    const nodePortJump = (ip: string) => new RegExp(`-A ${PREFIX}-SERVICES -d ${ip.replaceAll('.', '\\.')}/32 .*-j ${PREFIX}-NODEPORTS`);
+    const node = await client.create(nodes, { metadata: { name: NODE } });
+    await client.updateStatus(nodes, { ...node, status: { addresses: [{ type: 'InternalIP', address: br.address }, { type: 'Hostname', address: NODE }] } });
+    await eventually('the node-port jump for the Node\'s address', async () => nodePortJump(br.address).test(await sh(['iptables-save', '-t', 'nat'])), 10_000, 50);
+    const saved = await sh(['iptables-save', '-t', 'nat']);
+    assert.ok(!saved.includes(`-m addrtype --dst-type LOCAL -j ${PREFIX}-NODEPORTS`), 'not every local address');
   });
 
   test('nothing of ours is left after cleanup', async () => {
