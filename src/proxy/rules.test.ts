@@ -247,3 +247,12 @@ test('large-cluster mode: above 1000 endpoints the per-endpoint rules carry no c
   assert.ok(sepLines.every((l) => !l.includes('--comment')));
   assert.ok(plan.text.includes('"ns1/svc1:p80 cluster IP"'), 'service-level rules keep theirs');
 });
+
+test('localhost node ports: 127.0.0.1 leads to KUBE-NODEPORTS, and outside packets to 127/8 are dropped', () => {
+  const on = renderRestore([], { ...cfg, localhostNodePorts: true }, { existingChains: [] }).text;
+  assert.match(on, /-A KUBE-SERVICES .*-d 127\.0\.0\.1\/32 -j KUBE-NODEPORTS/);
+  assert.match(on, /-A KUBE-FIREWALL ! -s 127\.0\.0\.0\/8 -d 127\.0\.0\.0\/8 .*! --ctstate RELATED,ESTABLISHED,DNAT -j DROP/);
+  const off = renderRestore([], { ...cfg, nodePortAddresses: [] }, { existingChains: [] }).text;
+  assert.match(off, /-A KUBE-SERVICES -d 127\.0\.0\.0\/8 -j RETURN\n-A KUBE-SERVICES .*-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS/);
+  assert.ok(!off.includes('-A KUBE-FIREWALL'));
+});

@@ -39,6 +39,7 @@ export function fixedChains(prefix: string) {
     services: `${prefix}-SERVICES`,
     externalServices: `${prefix}-EXTERNAL-SERVICES`,
     forward: `${prefix}-FORWARD`,
+    firewall: `${prefix}-FIREWALL`,
     nodePorts: `${prefix}-NODEPORTS`,
     postrouting: `${prefix}-POSTROUTING`,
     markMasq: `${prefix}-MARK-MASQ`,
@@ -57,6 +58,8 @@ export function jumpRules(prefix: string): JumpRule[] {
     { table: 'filter', chain: 'FORWARD', args: [...ctNew, ...comment('kubernetes externally-visible service portals'), '-j', c.externalServices] },
     { table: 'filter', chain: 'FORWARD', args: [...ctNew, ...comment('kubernetes service portals'), '-j', c.services] },
     { table: 'filter', chain: 'OUTPUT', args: [...ctNew, ...comment('kubernetes service portals'), '-j', c.services] },
+    { table: 'filter', chain: 'INPUT', args: ['-j', c.firewall] },
+    { table: 'filter', chain: 'OUTPUT', args: ['-j', c.firewall] },
     { table: 'filter', chain: 'FORWARD', args: [...comment('kubernetes forwarding rules'), '-j', c.forward] },
     { table: 'nat', chain: 'PREROUTING', args: [...comment('kubernetes service portals'), '-j', c.services] },
     { table: 'nat', chain: 'OUTPUT', args: [...comment('kubernetes service portals'), '-j', c.services] },
@@ -344,7 +347,11 @@ export function renderRestore(states: readonly ServicePortState[], cfg: RuleConf
   }
 
   const filter: string[] = ['*filter'];
-  for (const chain of [c.services, c.externalServices, c.forward]) filter.push(`:${chain} - [0:0]`);
+  for (const chain of [c.services, c.externalServices, c.forward, c.firewall]) filter.push(`:${chain} - [0:0]`);
+  if (cfg.localhostNodePorts) {
+    // route_localnet lets packets to 127/8 arrive from outside; upstream drops those that were not DNATed by us.
+    filter.push(`-A ${c.firewall} ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+  }
   for (const r of services.values()) filter.push(...r.filterServices, ...r.filterExternal);
   filter.push(
     `-A ${c.forward} -m conntrack --ctstate INVALID -j DROP`,
