@@ -2,8 +2,9 @@
  * The node's service proxy (upstream kube-proxy in iptables mode): watches
  * Services, EndpointSlices and its own Node, and keeps the kernel's rules
  * equal to them. Changes are coalesced: at most one sync per
- * minSyncPeriod, a full rewrite every syncPeriod and after any failure,
- * otherwise only the changed services' chains (a partial sync).
+ * minSyncPeriod, and one every syncPeriod without changes; a full rewrite
+ * at first, every fullSyncPeriod and after any failure, otherwise only the
+ * changed services' chains and the shared ones (a partial sync).
  */
 import type { Node, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
@@ -36,8 +37,10 @@ export interface ProxierOptions {
   chainPrefix?: string;
   /** NodePorts on 127.0.0.1 too; sets net.ipv4.conf.all.route_localnet=1. Off by default. */
   localhostNodePorts?: boolean;
-  /** A full resync at least this often (upstream --iptables-sync-period, 30 s). */
+  /** A sync at least this often even without changes (upstream --iptables-sync-period, 30 s); partial, like any other. */
   syncPeriodMs?: number;
+  /** Every chain rewritten at least this often (upstream's FullSyncPeriod, 1 h), and after any failure. */
+  fullSyncPeriodMs?: number;
   /** At most one sync per this period, however many changes arrive (upstream --iptables-min-sync-period, 1 s). */
   minSyncPeriodMs?: number;
   metrics?: Registry;
@@ -57,6 +60,7 @@ export class Proxier {
   private readonly log: (m: string) => void;
   private readonly syncPeriodMs: number;
   private readonly minSyncPeriodMs: number;
+  private readonly fullSyncPeriodMs: number;
   private wake?: () => void;
   private dirty = true;
   private nodeAddressKey = '';
@@ -72,6 +76,7 @@ export class Proxier {
     this.informers = opts.informers ?? new InformerFactory(opts.client, { log: this.log });
     this.syncPeriodMs = opts.syncPeriodMs ?? 30_000;
     this.minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
+    this.fullSyncPeriodMs = opts.fullSyncPeriodMs ?? 3_600_000;
     this.metrics = opts.metrics ? proxyMetrics(opts.metrics) : undefined;
     this.syncer = new RuleSyncer({
       chainPrefix: opts.chainPrefix ?? DEFAULT_CHAIN_PREFIX,
@@ -122,25 +127,26 @@ export class Proxier {
     } catch {
       return; // aborted before the caches were whole
     }
-    let lastStart = 0;
-    let lastFull = 0;
+    let lastStart = -Infinity;
+    let lastFull = performance.now();
     while (!signal.aborted) {
       const sinceLast = performance.now() - lastStart;
       if (sinceLast < this.minSyncPeriodMs) await this.sleep(this.minSyncPeriodMs - sinceLast, signal, false);
       if (signal.aborted) break;
-      const periodic = performance.now() - lastFull >= this.syncPeriodMs;
+      const periodic = performance.now() - lastStart >= this.syncPeriodMs;
       if (this.dirty || periodic) {
         lastStart = performance.now();
         const waiters = this.syncWaiters;
         this.syncWaiters = [];
         this.dirty = false;
-        const ok = await this.syncProxyRules(periodic);
+        // The first sync and one after a failure are full anyway (the syncer knows nothing to build on).
+        const ok = await this.syncProxyRules(lastStart - lastFull >= this.fullSyncPeriodMs, periodic);
         if (ok && this.lastSync?.full) lastFull = lastStart;
         if (!ok) this.dirty = true; // retried after minSyncPeriod, as a full sync
         for (const w of waiters) w();
         continue;
       }
-      await this.sleep(this.syncPeriodMs - (performance.now() - lastFull), signal, true);
+      await this.sleep(this.syncPeriodMs - (performance.now() - lastStart), signal, true);
     }
     for (const w of this.syncWaiters.splice(0)) w();
   }
@@ -173,7 +179,7 @@ export class Proxier {
   }
 
   /** One sync; returns whether it succeeded (failures are logged and counted). */
-  private async syncProxyRules(full: boolean): Promise<boolean> {
+  private async syncProxyRules(full: boolean, checkJumps = false): Promise<boolean> {
     const started = performance.now();
     if (!this.opts.nodeIPs) {
       const addrs = this.nodeAddresses();
@@ -185,7 +191,7 @@ export class Proxier {
       }
     }
     try {
-      const result = await this.syncer.sync(this.buildState(), { full });
+      const result = await this.syncer.sync(this.buildState(), { full, checkJumps });
       const seconds = (performance.now() - started) / 1000;
       this.lastSync = { ...result, at: Date.now() };
       this.lastError = undefined;

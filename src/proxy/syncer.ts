@@ -37,7 +37,11 @@ export class RuleSyncer {
   /** Forgets what was written: the next sync rewrites everything (after a failure, or periodically). */
   invalidate(): void { this.applied = undefined; }
 
-  async sync(states: readonly ServicePortState[], opts: { full?: boolean; conntrack?: boolean } = {}): Promise<SyncResult> {
+  /**
+   * `checkJumps`: make sure the built-in chains still jump to ours even on a
+   * partial sync (someone may have flushed them); full syncs always do.
+   */
+  async sync(states: readonly ServicePortState[], opts: { full?: boolean; conntrack?: boolean; checkJumps?: boolean } = {}): Promise<SyncResult> {
     const started = performance.now();
     const full = opts.full === true || this.applied === undefined;
     const previous = this.applied;
@@ -48,7 +52,7 @@ export class RuleSyncer {
     });
     try {
       for (const text of plan.restores) await restore(text);
-      if ((full || !this.jumpsEnsured) && this.opts.installJumps !== false) { await ensureJumps(this.cfg.chainPrefix); this.jumpsEnsured = true; }
+      if ((full || opts.checkJumps || !this.jumpsEnsured) && this.opts.installJumps !== false) { await ensureJumps(this.cfg.chainPrefix); this.jumpsEnsured = true; }
     } catch (err) {
       this.applied = undefined;
       this.jumpsEnsured = false;

@@ -77,7 +77,7 @@ describe('proxy: UDP conntrack entries follow endpoint changes', { skip: !isRoot
     // No nodeIPs: NodePorts follow the Node object's addresses (see the last test).
     running = new Proxier({
       client, nodeName: NODE, clusterCIDR: '10.42.0.0/16', chainPrefix: PREFIX,
-      minSyncPeriodMs: 100, log: (m) => logs.push(m),
+      minSyncPeriodMs: 100, syncPeriodMs: 1000, log: (m) => logs.push(m),
     }).run(abort.signal);
   });
 
@@ -121,6 +121,12 @@ describe('proxy: UDP conntrack entries follow endpoint changes', { skip: !isRoot
     await eventually('the node-port jump for the Node\'s address', async () => nodePortJump(br.address).test(await sh(['iptables-save', '-t', 'nat'])), 10_000, 50);
     const saved = await sh(['iptables-save', '-t', 'nat']);
     assert.ok(!saved.includes(`-m addrtype --dst-type LOCAL -j ${PREFIX}-NODEPORTS`), 'not every local address');
+  });
+
+  test('a jump someone removed from a built-in chain is back after the next periodic sync', async () => {
+    const jump = ['-t', 'nat', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', `${PREFIX}-SERVICES`];
+    await sh(['iptables', '-t', 'nat', '-D', ...jump.slice(2)]);
+    await eventually('the PREROUTING jump restored', async () => (await sh(['iptables-save', '-t', 'nat'])).includes(`-A PREROUTING -m comment --comment "kubernetes service portals" -j ${PREFIX}-SERVICES`), 10_000, 100);
   });
 
   test('nothing of ours is left after cleanup', async () => {
