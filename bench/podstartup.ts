@@ -14,9 +14,9 @@
  * removed at the end. Prints one JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1';
@@ -51,7 +51,9 @@ async function kubeletChild(json: string): Promise<void> {
   process.on('SIGUSR2', () => { const m = process.memoryUsage(); process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal })}\n`); });
   await new Kubelet({
     client, nodeName: o.nodeName, nodeIP: o.nodeIP, runtime,
-    rootDir: join(o.dir, 'kubelet'), podLogsDir: join(o.dir, 'pod-logs'), log: () => {},
+    rootDir: join(o.dir, 'kubelet'), podLogsDir: join(o.dir, 'pod-logs'),
+    // Its log goes to a file the parent summarises: sync errors would explain slow starts.
+    log: (m) => appendFileSync(join(o.dir, 'kubelet.log'), `${new Date().toISOString()} ${m}\n`),
   }).run(abort.signal);
   runtime.close();
   client.close();
@@ -132,6 +134,11 @@ export async function main(argv: string[]): Promise<void> {
       await sleep(200);
     }
     await sleep(5_000);
+    // CPU while idle: user+system ticks over 10 s (relists, heartbeats, resyncs).
+    const ticks = () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+    const ticks0 = ticks();
+    await sleep(10_000);
+    const idleCpuPercent = Math.round(((ticks() - ticks0) / 100 / 10) * 1000) / 10;
     const rssIdle = rssMiB(child.pid);
     const heapIdle = await heapMiB();
 
@@ -230,6 +237,9 @@ export async function main(argv: string[]): Promise<void> {
     await criClear();
 
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const kubeletLog = (() => { try { return readFileSync(join(dir, 'kubelet.log'), 'utf8').split('\n').filter(Boolean); } catch { return []; } })();
+    // Failed syncs and heartbeats; pods deleted between phases are expected to be killed and are not counted.
+    const problems = kubeletLog.filter((l) => /sync |failed|heartbeat|error/i.test(l) && !/is gone from the API/.test(l));
     console.log(JSON.stringify({
       bench: 'podstartup',
       bosun: { [`batch${batch}`]: bosunBatch, [`sequential${sequential}`]: bosunSeq },
@@ -238,10 +248,13 @@ export async function main(argv: string[]): Promise<void> {
       ratioP50: { batch: ratio(bosunBatch.p50Ms, criBatch.p50Ms), sequential: ratio(bosunSeq.p50Ms, criSeq.p50Ms) },
       kubeletRssMiB: { idle: rssIdle, [`with${batch}Pods`]: rssLoaded },
       kubeletHeapUsedMiB: { idle: heapIdle, [`with${batch}Pods`]: heapLoaded },
+      kubeletIdleCpuPercent: idleCpuPercent,
+      kubeletLogProblems: { count: problems.length, first: problems.slice(0, 3) },
       containerdRssMiB: containerdRss,
       conditions: {
         cpus: cpus().length, store: 'sqlite', apiServer: 'child process', kubelet: compiled ? 'child process, plain node (esbuild bundle of the sources)' : 'child process under tsx (adds ~35 MiB)',
         image: rt.busyboxImage, network: 'CNI bridge + host-local + portmap', podWorkers: 16,
+        loadAverage1m: Math.round(loadavg()[0] * 10) / 10,
       },
     }));
   } finally {

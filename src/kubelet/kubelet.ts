@@ -85,7 +85,8 @@ export class Kubelet {
 
   /** Runs until `signal` aborts; running containers are left running (a restarted kubelet adopts them). */
   async run(signal: AbortSignal): Promise<void> {
-    const v = await this.runtime.version();
+    // containerd may still be starting (or restarting under its supervisor): wait for it.
+    const v = await this.retry('container runtime', () => this.runtime.version(), signal);
     this.runtimeVersion = `${v.runtimeName}://${v.runtimeVersion.replace(/[~+].*$/, '')}`;
     this.node = await this.retry('register node', () => registerNode(this.client, this.identity), signal);
     if (signal.aborted) return;
