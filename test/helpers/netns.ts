@@ -75,8 +75,12 @@ export interface TestNetns {
   hostVeth: string;
   /** Runs a command inside the namespace and waits for it. */
   exec(argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
-  /** Starts a long-running command inside the namespace; it is killed by cleanup. */
-  spawn(argv: string[]): ChildProcess;
+  /**
+   * Starts a long-running command inside the namespace; it is killed by
+   * cleanup. Its output is discarded unless `output` (then read
+   * `child.stdout`/`child.stderr` yourself).
+   */
+  spawn(argv: string[], opts?: { output?: boolean }): ChildProcess;
   /** busybox httpd on `port` answering every GET of `/` with `body`; resolves when it accepts connections. */
   serveHttp(body: string, port?: number): Promise<ChildProcess>;
   /** `busybox wget -qO- URL` from inside; the body, or throws. */
@@ -143,11 +147,10 @@ export class NetLab {
     const handle: TestNetns = {
       name: ns, ip, hostVeth: veth,
       exec: (argv, o) => run(['ip', 'netns', 'exec', ns, ...argv], o),
-      spawn(argv) {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+      spawn(argv, o = {}) {
+        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', o.output ? 'pipe' : 'ignore', o.output ? 'pipe' : 'ignore'] });
         lab.procs.add(child);
         child.on('exit', () => lab.procs.delete(child));
-        child.stderr!.resume();
         return child;
       },
       async serveHttp(body, port = 80) {
