@@ -385,10 +385,12 @@ export class PodSyncer {
     const started = Date.now();
     if (c?.lifecycle?.preStop && inst.status?.state === 'CONTAINER_RUNNING') {
       const budget = Math.max(1, graceSeconds);
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        runHandler(c.lifecycle.preStop, { runtime: this.d.runtime, containerId: inst.id, container: c, podIP: '' }, budget),
-        new Promise((r) => setTimeout(r, budget * 1000)),
+        runHandler(c.lifecycle.preStop, { runtime: this.d.runtime, containerId: inst.id, container: c, podIP: pod.status?.podIP ?? '' }, budget),
+        new Promise((r) => { timer = setTimeout(r, budget * 1000); }),
       ]);
+      clearTimeout(timer);
     }
     const left = Math.max(graceSeconds > 0 ? 2 : 0, Math.ceil(graceSeconds - (Date.now() - started) / 1000));
     await this.d.runtime.stopContainer(inst.id, left);
