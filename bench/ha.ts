@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { Client } from '../src/client/client.js';
+import { ApiError } from '../src/client/errors.js';
 import { leases, pods } from '../src/client/resources.js';
 import { startHollowNodes } from '../src/sim/index.js';
 import { startHaCluster } from '../test/ha/cluster.js';
@@ -43,7 +44,14 @@ export async function main(args: string[]): Promise<void> {
       const survivor = await clientOf(c.servers.findIndex((s) => s !== leader));
       const t0 = performance.now();
       await c.kill(leader);
-      await survivor.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `failover-${r}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as Pod);
+      // During etcd's leader change a write may fail (500, "leader changed"): retry, as a client would.
+      for (;;) {
+        const ok = await survivor.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `failover-${r}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as Pod)
+          .then(() => true, (err: unknown) => err instanceof ApiError && err.code === 409);
+        if (ok) break;
+        if (performance.now() - t0 > 30_000) throw new Error('no write accepted within 30 s');
+        await sleep(100);
+      }
       firstWrite.push(Math.round(performance.now() - t0));
       for (;;) {
         const p = await survivor.get(pods, 'default', `failover-${r}`).catch(() => undefined);

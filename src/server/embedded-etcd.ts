@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import type { ClusterPki } from './pki.js';
 import { issueEtcdCertificates, type EtcdTlsFiles } from '../etcd/pki.js';
 import { EtcdMember, hasMemberData, peerUrl, clientUrl } from '../etcd/member.js';
-import { addMember, etcdAdminClient, etcdCredentials, listMembers } from '../etcd/cluster.js';
+import { addMember, etcdAdminClient, etcdCredentials, listMembers, removeMember } from '../etcd/cluster.js';
 import { defaultSnapshotDir, pruneSnapshots, restoreEtcdSnapshot, saveEtcdSnapshot, snapshotFileName } from '../etcd/snapshot.js';
 import { cronSchedule, intervalSchedule, runSchedule } from '../etcd/schedule.js';
 
@@ -133,6 +133,11 @@ export class EmbeddedEtcd {
   async clientURLs(): Promise<string[]> {
     const members = await listMembers(this.client());
     return members.flatMap((m) => m.clientURLs);
+  }
+
+  /** Removes another server's member by name; false when there is none. */
+  async removeMember(name: string): Promise<boolean> {
+    return removeMember(this.client(), name);
   }
 
   /** Saves a snapshot named `<name>-<member>-<unix seconds>` in the snapshot dir; returns its path. */

@@ -21,6 +21,7 @@ import type { DefaultTolerationSecondsOptions } from '../apiserver/admission/def
 import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedded-etcd.js';
 import { joinServer, serverBootstrapHandler } from './bootstrap.js';
 import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
+import { runEtcdMemberRemover } from './etcd-member-remover.js';
 
 export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disableAgent'> {
   dataDir: string;
@@ -75,6 +76,7 @@ export class BosunServer {
   /** This server's etcd member, when the datastore is embedded etcd (`--cluster-init`, `--server`). */
   etcd?: EmbeddedEtcd;
   private endpointsReconciler?: KubernetesEndpointsReconciler;
+  private memberClient?: Client;
   /** Registry, kube-dns Service and the embedded node agent. */
   nodeServices?: NodeServices;
   private readonly loopsAbort = new AbortController();
@@ -142,6 +144,11 @@ export class BosunServer {
     this.endpointsReconciler = new KubernetesEndpointsReconciler(store, this.apiserver.registry('', 'endpoints').keyFor('default', 'kubernetes'),
       this.apiserver.hostAddress(), this.apiserver.port, (m) => log(`bosun: ${m}`));
     this.endpointsReconciler.start();
+    if (this.etcd) {
+      // Deleting a server's Node removes its etcd member (k3s' behaviour).
+      this.memberClient = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-etcd-member-remover' });
+      runEtcdMemberRemover(this.memberClient, this.etcd, this.loopsAbort.signal, (m) => log(`bosun: ${m}`));
+    }
 
     await writeFile(this.kubeconfigPath, kubeconfigYaml({ server: url, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem }), { mode: 0o600 });
     log(`bosun: wrote kubeconfig to ${this.kubeconfigPath}`);
@@ -194,6 +201,7 @@ export class BosunServer {
     await Promise.race([this.endpointsReconciler?.stop().catch(() => { /* the store may be gone already */ }), new Promise((r) => setTimeout(r, 3000))]);
     await this.apiserver?.stop();
     await this.store?.close();
+    this.memberClient?.close();
     await this.etcd?.stop();
   }
 }

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import { Client } from '../../src/client/client.js';
-import { configmaps, endpoints, leases, pods, replicasets } from '../../src/client/resources.js';
+import { ApiError } from '../../src/client/errors.js';
+import { configmaps, endpoints, leases, nodes, pods, replicasets } from '../../src/client/resources.js';
+import { ETCD_MEMBER_ANNOTATION } from '../../src/server/etcd-member-remover.js';
 import { startHollowNodes, type HollowCluster } from '../../src/sim/index.js';
 import { startHaCluster, type HaCluster, type HaServer } from './cluster.js';
 import { freePort, spawnServer, stopProcess } from '../helpers/server.js';
@@ -111,9 +113,12 @@ describe('three servers on an embedded etcd cluster', { timeout: 240_000 }, () =
       // member led etcd, a consistent read waits for the two others to elect a new leader
       // (election timeout 2 s, randomized up to 4 s, more on a loaded machine), and a write
       // proposed to the dead leader waits for etcd's request timeout (5 s + 2 election timeouts).
-      assert.ok((await survivor.list(configmaps, { namespace: 'default' })).items.length >= 20);
+      // During etcd's leader change a request may fail with 500 (Unavailable, "leader
+      // changed"): a client retries, as here; a create that did commit answers 409 then.
+      await until('a read on a survivor', async () => (await survivor.list(configmaps, { namespace: 'default' })).items.length >= 20, 15_000);
       const firstReadMs = Date.now() - killedAt;
-      await survivor.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-kill', namespace: 'default' } });
+      await until('a write on a survivor', () => survivor.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-kill', namespace: 'default' } })
+        .then(() => true, (err: unknown) => { if (err instanceof ApiError && err.code === 409) return true; throw err; }), 15_000);
       acked.push('after-kill');
       const firstWriteMs = Date.now() - killedAt;
       await survivor.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pending-after-kill', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as Pod);
@@ -198,14 +203,32 @@ describe('three servers on an embedded etcd cluster', { timeout: 240_000 }, () =
     const members = await c.etcdctl(keeper, ['member', 'list']);
     assert.doesNotMatch(members, new RegExp(`https://${gone.ip.replace(/\./g, '\\.')}:`));
     assert.equal(members.trim().split('\n').length, 2, members);
-    // Two members still make a quorum: writes go on.
+    // Two members of two are a quorum: writes go on.
     const client = await clientFor(keeper);
     await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-remove', namespace: 'default' } });
   });
 
+  it('removes the etcd member of a server whose Node is deleted', async () => {
+    // A live server (removing a dead one's member would need a quorum of the two left).
+    const gone = c.servers[1]!, keeper = c.servers[0]!;
+    const member = (await readFile(join(gone.dataDir, 'server', 'db', 'etcd-name'), 'utf8')).trim();
+    const client = await clientFor(keeper);
+    // What the server's embedded agent registers, annotated with its member (annotateServerNode).
+    await client.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ha-server-2', annotations: { [ETCD_MEMBER_ANNOTATION]: member } } });
+    await client.delete(nodes, undefined, 'ha-server-2');
+    await until('the member removed', async () => !(await c.etcdctl(keeper, ['member', 'list'])).includes(member), 20_000);
+    assert.equal((await c.etcdctl(keeper, ['member', 'list'])).trim().split('\n').length, 1);
+    await c.kill(gone);
+    const client2 = await clientFor(keeper);
+    await until('writes on the one-member cluster', async () => {
+      await client2.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one-member', namespace: 'default' } });
+      return true;
+    }, 15_000);
+  });
+
   it('rebuilds the cluster from a snapshot: save, destroy, restore, same objects', async () => {
     const s = c.servers.find((x) => x.proc?.child.exitCode === null && x.proc.child.signalCode === null)!;
-    const client = await clientFor(c.servers.find((x) => x !== s && x.proc?.child.exitCode === null && x.proc.child.signalCode === null)!);
+    const client = await clientFor(s);
     const saved = await bosun(['etcd-snapshot', 'save', '--data-dir', s.dataDir, '--name', 'ha-test']);
     const file = /saved to (\S+)/.exec(saved.stdout)?.[1];
     assert.ok(file, saved.stdout);
