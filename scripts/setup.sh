@@ -32,6 +32,8 @@ stamp=dist/.built
 if [ ! -f "$stamp" ] || [ -n "$(find src scripts package.json tsconfig.json -newer "$stamp" -print -quit)" ]; then
   echo "setup: building"
   npx tsc -p tsconfig.json
+  # tsc copies no data files: the CRI proto travels beside the compiled client.
+  cp src/kubelet/cri/api.proto dist/src/kubelet/cri/api.proto
   node --import tsx scripts/gen-openapi.ts
   touch "$stamp"
 fi
