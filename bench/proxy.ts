@@ -76,16 +76,32 @@ async function syncBench(services: number, endpointsEach: number, prefix: string
 }
 
 const SERVER = `import http from 'node:http';
-http.createServer((req, res) => { res.setHeader('connection', 'close'); res.end(process.argv[2]); }).listen(80, '0.0.0.0');`;
+http.createServer((req, res) => res.end(process.argv[2])).listen(80, '0.0.0.0');`;
 
-const LOADGEN = `import http from 'node:http';
-const [url, secs, conc] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
-const agent = new http.Agent({ keepAlive: false });
-let ok = 0, failed = 0;
+/**
+ * One new TCP connection per request, GET, read the answer, close with a
+ * reset: no TIME_WAIT on either side, so ports can be reused at thousands of
+ * connections a second (a server-side TIME_WAIT hit by a reused port costs a
+ * one-second SYN retransmit, and NAT would dodge it where a direct
+ * connection cannot, skewing the comparison). Several source addresses
+ * widen the port space further.
+ */
+const LOADGEN = `import net from 'node:net';
+const [host, secs, conc, body] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[6]];
+const sources = process.argv[5].split(',');
+let next = 0, ok = 0, failed = 0;
 const end = Date.now() + secs * 1000;
 const one = () => new Promise((resolve) => {
-  const req = http.get(url, { agent }, (r) => { r.resume(); r.on('end', () => { ok++; resolve(); }); });
-  req.on('error', () => { failed++; resolve(); });
+  const s = net.connect({ host, port: 80, localAddress: sources[next++ % sources.length] });
+  let buf = '';
+  let done = false;
+  const finish = (good) => { if (done) return; done = true; good ? ok++ : failed++; s.resetAndDestroy(); resolve(); };
+  s.setNoDelay(true);
+  s.on('connect', () => s.write('GET / HTTP/1.1\\r\\nHost: bench\\r\\n\\r\\n'));
+  s.on('data', (d) => { buf += d; if (buf.endsWith('\\r\\n\\r\\n' + body)) finish(true); });
+  s.on('error', () => finish(false));
+  s.on('close', () => finish(false));
+  s.setTimeout(5000, () => finish(false));
 });
 await Promise.all(Array.from({ length: conc }, async () => { while (Date.now() < end) await one(); }));
 console.log(JSON.stringify({ ok, failed }));`;
@@ -100,10 +116,12 @@ async function trafficBench(seconds: number, runCount: number, concurrency: numb
     const br = await lab.bridge(`10.42.${octet}.1/24`);
     const backend = await lab.netns('web', br, `10.42.${octet}.11`, { hairpin: true });
     const client = await lab.netns('client', br, `10.42.${octet}.100`);
+    const sources = Array.from({ length: 16 }, (_, i) => `10.42.${octet}.${100 + i}`);
+    for (const ip of sources.slice(1)) await client.exec(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
     const server: ChildProcess = backend.spawn([process.execPath, join(dir, 'server.mjs'), 'web']);
-    const direct = `http://${backend.ip}/`;
+    const direct = backend.ip;
     for (let i = 0; ; i++) {
-      if ((await client.exec(['busybox', 'wget', '-qO-', direct], { timeoutMs: 2000 })).code === 0) break;
+      if ((await client.exec(['busybox', 'wget', '-qO-', `http://${direct}/`], { timeoutMs: 2000 })).code === 0) break;
       if (i > 100 || server.exitCode !== null) throw new Error('bench backend did not start');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -115,14 +133,17 @@ async function trafficBench(seconds: number, runCount: number, concurrency: numb
       port: { name: 'bench/web:http', namespace: 'bench', service: 'web', portName: 'http', protocol: 'TCP', clusterIP, port: 80, externalIPs: [], externalPolicyLocal: false, internalPolicyLocal: false },
       endpoints: [{ ip: backend.ip, port: 80, ready: true, serving: true, terminating: false, isLocal: true }],
     }], { full: true });
-    const viaService = `http://${clusterIP}/`;
-    if ((await client.fetch(viaService)).trim() !== 'web') throw new Error('the ClusterIP does not answer');
+    const viaService = clusterIP;
+    if ((await client.fetch(`http://${viaService}/`)).trim() !== 'web') throw new Error('the ClusterIP does not answer');
 
-    const load = async (url: string) => {
-      const r = await client.exec([process.execPath, join(dir, 'loadgen.mjs'), url, String(seconds), String(concurrency)], { timeoutMs: seconds * 1000 + 30_000 });
+    const load = async (host: string) => {
+      const r = await client.exec([process.execPath, join(dir, 'loadgen.mjs'), host, String(seconds), String(concurrency), sources.join(','), 'web'], { timeoutMs: seconds * 1000 + 30_000 });
       if (r.code !== 0) throw new Error(`load generator: ${r.stderr}`);
       return JSON.parse(r.stdout) as { ok: number; failed: number };
     };
+    // Warm-up (not counted): the server's and load generator's JIT, ARP, routes.
+    await load(direct);
+    await load(viaService);
     const runs = { direct: [] as number[], service: [] as number[], failed: 0 };
     // ABBA order (direct, service, service, direct, …): a drifting machine load hits both alike.
     for (let i = 0; i < runCount; i++) {
