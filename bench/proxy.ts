@@ -188,9 +188,10 @@ export async function main(args: string[]): Promise<void> {
     });
   }
   await cleanupProxyRules(prefix);
+  // Traffic first: right after tens of thousands of chains came and went the kernel is still busy freeing them.
+  const traffic = await trafficBench(Number(values.seconds), Math.max(2, Number(values.runs)), Number(values.concurrency), prefix, lab);
   const sync = [];
   for (const n of values.services!.split(',').map(Number)) sync.push(await syncBench(n, Number(values.endpoints), prefix));
-  const traffic = await trafficBench(Number(values.seconds), Math.max(2, Number(values.runs)), Number(values.concurrency), prefix, lab);
   const iptables = (await run(['iptables', '--version'])).stdout.trim();
   console.log(JSON.stringify({
     bench: 'proxy', sync, traffic,
