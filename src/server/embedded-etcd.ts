@@ -131,20 +131,31 @@ export class EmbeddedEtcd {
 
   /** Client URLs of the started members (for joiners' bootstrap data). */
   async clientURLs(): Promise<string[]> {
-    const members = await listMembers(this.client());
+    const members = await this.withClient(listMembers);
     return members.flatMap((m) => m.clientURLs);
   }
 
   /** Removes another server's member by name; false when there is none. */
   async removeMember(name: string): Promise<boolean> {
-    return removeMember(this.client(), name);
+    return this.withClient((c) => removeMember(c, name));
+  }
+
+  /** One call, retried once on a fresh client: the etcd3 client's circuit breaker stays open a while after its member restarted. */
+  private async withClient<T>(fn: (c: Etcd3) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client());
+    } catch {
+      this.admin?.close();
+      this.admin = undefined;
+      return fn(this.client());
+    }
   }
 
   /** Saves a snapshot named `<name>-<member>-<unix seconds>` in the snapshot dir; returns its path. */
   async saveSnapshot(name = 'etcd-snapshot'): Promise<string> {
     await mkdir(this.snapshotDir, { recursive: true, mode: 0o700 });
     const file = join(this.snapshotDir, snapshotFileName(name, this.name));
-    await saveEtcdSnapshot(this.client(), file);
+    await this.withClient((c) => saveEtcdSnapshot(c, file));
     return file;
   }
 

@@ -215,8 +215,12 @@ describe('three servers on an embedded etcd cluster', { timeout: 240_000 }, () =
     const client = await clientFor(keeper);
     // What the server's embedded agent registers, annotated with its member (annotateServerNode).
     await client.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ha-server-2', annotations: { [ETCD_MEMBER_ANNOTATION]: member } } });
+    // Servers learn of a deletion from their Node informers: let them see the Node first
+    // (an informer whose watch was cut by the earlier kills may be relisting).
+    await sleep(3000);
     await client.delete(nodes, undefined, 'ha-server-2');
-    await until('the member removed', async () => !(await c.etcdctl(keeper, ['member', 'list'])).includes(member), 20_000);
+    await until('the member removed', async () => !(await c.etcdctl(keeper, ['member', 'list'])).includes(member), 30_000)
+      .catch((err: unknown) => { throw new Error(`${String(err)}\n${keeper.proc?.output().split('\n').filter((l) => /etcd|member/.test(l)).slice(-10).join('\n')}`); });
     assert.equal((await c.etcdctl(keeper, ['member', 'list'])).trim().split('\n').length, 1);
     await c.kill(gone);
     const client2 = await clientFor(keeper);
