@@ -255,4 +255,6 @@ test('localhost node ports: 127.0.0.1 leads to KUBE-NODEPORTS, and outside packe
   const off = renderRestore([], { ...cfg, nodePortAddresses: [] }, { existingChains: [] }).text;
   assert.match(off, /-A KUBE-SERVICES -d 127\.0\.0\.0\/8 -j RETURN\n-A KUBE-SERVICES .*-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS/);
   assert.ok(!off.includes('-A KUBE-FIREWALL'));
+  const loopbackNode = renderRestore([], { ...cfg, nodePortAddresses: ['127.0.0.1'], localhostNodePorts: true }, { existingChains: [] }).text;
+  assert.equal(loopbackNode.match(/-j KUBE-NODEPORTS/g)!.length, 1, 'a node at 127.0.0.1 gets one jump');
 });

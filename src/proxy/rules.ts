@@ -289,8 +289,9 @@ export function servicePortRules(state: ServicePortState, cfg: RuleConfig, opts:
 /** The matches that select traffic to a node port's addresses. */
 function nodePortDestinations(cfg: RuleConfig): string[] {
   if (cfg.nodePortAddresses.length === 0) return ['-m addrtype --dst-type LOCAL'];
-  const addrs = [...cfg.nodePortAddresses, ...(cfg.localhostNodePorts ? ['127.0.0.1'] : [])];
-  return addrs.map((a) => `-d ${a.includes('/') ? a : `${a}/32`}`);
+  const addrs = [...cfg.nodePortAddresses, ...(cfg.localhostNodePorts ? ['127.0.0.1'] : [])].map((a) => (a.includes('/') ? a : `${a}/32`));
+  // A node whose address is 127.0.0.1 (a one-machine test) would name it twice.
+  return [...new Set(addrs)].map((a) => `-d ${a}`);
 }
 
 // ---- the whole table ----------------------------------------------------------
