@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(etcd-server containerd runc containernetworking-plugins iptables busybox-static docker-registry iproute2 conntrack)
+debian_packages=(etcd-server etcd-client containerd runc containernetworking-plugins iptables busybox-static docker-registry iproute2 conntrack)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -65,7 +65,8 @@ export class Agent {
 
     const joined = await joinCluster({ server: o.server, token: o.token, nodeName: o.nodeName, addresses: [o.nodeIP], dir: paths.dir });
     this.log(`joined ${o.server} as node ${o.nodeName}`);
-    const client = this.client = new Client({ ...joined.connection, qps: 0, userAgent: `bosun-agent/${o.nodeName}` });
+    // discoverServers: with several servers the agent follows the `kubernetes` Endpoints and fails over (k3s' client-side balancer).
+    const client = this.client = new Client({ ...joined.connection, qps: 0, userAgent: `bosun-agent/${o.nodeName}`, discoverServers: true });
 
     let endpoint = o.containerRuntimeEndpoint;
     if (!endpoint) {

@@ -105,7 +105,7 @@ export async function sim(argv: string[]): Promise<void> {
   } else {
     if (!values.server || !token) throw new Error(`--server and --token (or --kubeconfig) are required\n\n${SIM_USAGE}`);
     const conn = await connectionFromToken(values.server, token);
-    client = new Client({ ...conn, qps: 0, userAgent: 'bosun-sim' });
+    client = new Client({ ...conn, qps: 0, userAgent: 'bosun-sim', discoverServers: true });
     clusterCA = conn.ca;
     console.log(`sim: connecting to ${client.server} (server CA matches the token's hash)`);
   }

@@ -21,7 +21,7 @@ import type { DefaultTolerationSecondsOptions } from '../apiserver/admission/def
 import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedded-etcd.js';
 import { joinServer, serverBootstrapHandler } from './bootstrap.js';
 import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
-import { runEtcdMemberRemover } from './etcd-member-remover.js';
+import { annotateServerNode, runEtcdMemberRemover } from './etcd-member-remover.js';
 
 export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disableAgent'> {
   dataDir: string;
@@ -177,6 +177,11 @@ export class BosunServer {
       this.nodeServices = new NodeServices({ ...config }, (m) => log(`bosun: ${m}`));
       const addonClient = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-server' });
       await this.nodeServices.start({ client: addonClient, serverUrl: url, token, bindAddress: config.bindAddress });
+      const etcd = this.etcd, memberClient = this.memberClient;
+      if (etcd && memberClient) {
+        // Once the embedded agent registered this server's Node, deleting that Node removes this etcd member.
+        void this.nodeServices.agentReady().then((agent) => agent && annotateServerNode(memberClient, agent.opts.nodeName, etcd.name, this.loopsAbort.signal));
+      }
     }
     log('bosun: ready');
   }
