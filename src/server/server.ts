@@ -12,6 +12,7 @@ import { formatToken, newSecret, parseToken } from './token.js';
 import { bootstrapTokenSource } from './bootstrap-tokens.js';
 import { nodeCredentialsHandler } from './node-bootstrap.js';
 import { NodeServices, type NodeServicesConfig } from './node-services.js';
+import { ipString, parseCidr } from '../api/cidr.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
@@ -22,6 +23,9 @@ import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedd
 import { joinServer, serverBootstrapHandler } from './bootstrap.js';
 import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
 import { annotateServerNode, runEtcdMemberRemover } from './etcd-member-remover.js';
+
+/** The `kubernetes` Service's address: the service CIDR's first. */
+const kubernetesServiceIP = (serviceCidr = '10.43.0.0/16'): string => ipString(parseCidr(serviceCidr).base + 1);
 
 export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disableAgent'> {
   dataDir: string;
@@ -95,7 +99,9 @@ export class BosunServer {
     await mkdir(serverDir, { recursive: true, mode: 0o700 });
 
     log(`bosun: data dir ${config.dataDir}`);
-    const sans = ['localhost', '127.0.0.1', hostname(), config.bindAddress, ...config.tlsSans]
+    // In-cluster clients reach the API as the `kubernetes` Service: its names and ClusterIP belong in the certificate too.
+    const serviceNames = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${config.clusterDomain ?? 'cluster.local'}`];
+    const sans = ['localhost', '127.0.0.1', hostname(), config.bindAddress, ...serviceNames, kubernetesServiceIP(config.serviceCidr), ...config.tlsSans]
       .filter((s) => s && s !== '0.0.0.0' && s !== '::');
     const embedEtcd = !config.datastoreEndpoint && (!!config.clusterInit || !!config.server || !!config.clusterResetRestorePath || hasEmbeddedEtcd(config.dataDir));
     const joinEtcd = config.server ? await joinServer(config.server, config.token, join(serverDir, 'tls'), hasEmbeddedEtcd(config.dataDir), log) : [];

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ApiHttp } from '../helpers/http.js';
 import { startEtcd } from '../helpers/etcd.js';
@@ -152,6 +153,11 @@ describe('service IP and NodePort allocation', () => {
     assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: t.server.apiserver!.port, protocol: 'TCP' }] }]);
     const k = (await http.request('GET', `${SVCS}/kubernetes`)).json<Service>();
     assert.equal(k.spec?.ports?.[0]?.targetPort, t.server.apiserver!.port);
+    // The slice is what the proxy routes 10.43.0.1:443 by.
+    const slice = (await http.request('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes')).json<EndpointSlice>();
+    assert.equal(slice.metadata?.labels?.['kubernetes.io/service-name'], 'kubernetes');
+    assert.deepEqual(slice.endpoints?.map((e) => e.addresses), [['127.0.0.1']]);
+    assert.deepEqual(slice.ports, [{ name: 'https', port: t.server.apiserver!.port, protocol: 'TCP' }]);
   });
 });
 

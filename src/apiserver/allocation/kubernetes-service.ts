@@ -94,6 +94,7 @@ export async function reconcileKubernetesEndpoints(store: Store, endpointsKey: s
     ports: [{ name: 'https', port: p, protocol: 'TCP' }],
   }));
   await writeEndpoints(store, endpointsKey, subsets);
+  await writeEndpointSlices(store, subsets);
 }
 
 /** Keeps this server's address in the `kubernetes` Endpoints while it runs; removes it on stop. */
@@ -120,27 +121,74 @@ export class KubernetesEndpointsReconciler {
  * Written straight to the store, as the server's own object: a one-machine
  * server is often only at 127.0.0.1, which Endpoints validation refuses for
  * user-made objects (upstream refuses a loopback advertise address instead).
+ * `fresh` is what to create; `withContent` puts the wanted content into the
+ * stored object (undefined: already as wanted).
  */
-async function writeEndpoints(store: Store, key: string, subsets: Endpoints['subsets']): Promise<void> {
+async function writeServerObject(store: Store, key: string, fresh: () => KubeObject, withContent: (current: KubeObject) => KubeObject | undefined): Promise<void> {
   for (let attempt = 0; attempt < 16; attempt++) {
     const kv = await store.get(key);
     if (!kv) {
-      const ep: Endpoints = {
-        apiVersion: 'v1', kind: 'Endpoints',
-        metadata: { name: NAME, namespace: NAMESPACE, uid: newUid(), creationTimestamp: nowTimestamp(), labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-        subsets,
-      };
-      try { await store.create(key, encode(ep as KubeObject)); return; } catch (err) {
+      const obj = fresh();
+      obj.metadata = { ...obj.metadata, uid: newUid(), creationTimestamp: nowTimestamp() };
+      try { await store.create(key, encode(obj)); return; } catch (err) {
         if (isStorageError(err, 'AlreadyExists')) continue;
         throw err;
       }
     }
-    const current = decodeStored(kv.value, kv.modRevision) as Endpoints;
-    if (JSON.stringify(current.subsets) === JSON.stringify(subsets)) return;
-    try { await store.update(key, encode({ ...current, subsets } as KubeObject), kv.modRevision); return; } catch (err) {
+    const updated = withContent(decodeStored(kv.value, kv.modRevision));
+    if (!updated) return;
+    try { await store.update(key, encode(updated), kv.modRevision); return; } catch (err) {
       if (isStorageError(err, 'Conflict') || isStorageError(err, 'NotFound')) continue;
       throw err;
     }
   }
   throw new Error(`could not write ${key}: too many conflicts`);
+}
+
+function writeEndpoints(store: Store, key: string, subsets: Endpoints['subsets']): Promise<void> {
+  return writeServerObject(store, key,
+    () => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: NAME, namespace: NAMESPACE, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets } as KubeObject),
+    (cur) => (JSON.stringify((cur as Endpoints).subsets) === JSON.stringify(subsets) ? undefined : { ...cur, subsets } as KubeObject));
+}
+
+const SLICE_PREFIX = '/registry/discovery.k8s.io/endpointslices/default/';
+const SLICE_MANAGER = 'bosun-apiserver';
+
+/**
+ * The EndpointSlices of the `kubernetes` Service, as upstream's reconciler
+ * writes beside the Endpoints: what the proxy reads to route 10.43.0.1:443.
+ * One slice per port the servers listen on (`kubernetes`, then
+ * `kubernetes-<port>`), since a slice's port applies to all its endpoints.
+ */
+async function writeEndpointSlices(store: Store, subsets: NonNullable<Endpoints['subsets']>): Promise<void> {
+  const wanted = new Set<string>();
+  for (const [i, subset] of subsets.entries()) {
+    const port = subset.ports![0].port;
+    const name = i === 0 ? NAME : `${NAME}-${port}`;
+    wanted.add(name);
+    const content = {
+      addressType: 'IPv4',
+      endpoints: (subset.addresses ?? []).map((a) => ({ addresses: [a.ip], conditions: { ready: true, serving: true, terminating: false } })),
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    };
+    await writeServerObject(store, `${SLICE_PREFIX}${name}`,
+      () => ({
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+        metadata: { name, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': NAME, 'endpointslice.kubernetes.io/managed-by': SLICE_MANAGER } },
+        ...content,
+      } as KubeObject),
+      (cur) => {
+        const c = cur as unknown as Record<string, unknown>;
+        if (JSON.stringify([c.endpoints, c.ports]) === JSON.stringify([content.endpoints, content.ports])) return undefined;
+        return { ...cur, ...content } as KubeObject;
+      });
+  }
+  // Ports no server listens on any more.
+  for (const kv of (await store.list(`${SLICE_PREFIX}${NAME}`)).items) {
+    const name = kv.key.slice(SLICE_PREFIX.length);
+    if (!/^kubernetes(-\d+)?$/.test(name) || wanted.has(name)) continue;
+    const obj = decodeStored(kv.value, kv.modRevision);
+    if (obj.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] !== SLICE_MANAGER) continue;
+    await store.delete(kv.key, { expectedRevision: kv.modRevision }).catch(() => { /* changed meanwhile: the next round decides */ });
+  }
 }
