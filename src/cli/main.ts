@@ -12,6 +12,7 @@ Usage:
   bosun sim --server URL --token T --nodes N   hollow nodes: fake nodes and kubelet (bosun sim --help)
   bosun agent --server URL --token T   join this machine as a node (bosun agent --help)
   bosun killall | uninstall  stop this machine's pods and remove their network (uninstall: and the data dir)
+  bosun image push|import|busybox   image archives into the registry or the node (bosun image --help)
   bosun token create|list|delete   join tokens for agents (bosun token --help)
   bosun etcd-snapshot save|ls|delete|restore   snapshots of the datastore (bosun etcd-snapshot --help)
   bosun server-remove [NAME]   remove a server's etcd member (no NAME: list members)
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     case 'kubectl': return kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
     case 'token': return (await import('./token.js')).token(rest);
+    case 'image': return (await import('./image.js')).image(rest);
     case 'agent': return (await import('./agent.js')).agent(rest);
     case 'killall': return (await import('./killall.js')).killall(rest, false);
     case 'uninstall': return (await import('./killall.js')).killall(rest, true);

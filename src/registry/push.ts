@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readLayoutTar, type OciImage } from '../agent/images/oci.js';
+import { readImageArchive, type OciImage } from '../agent/images/oci.js';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
@@ -44,7 +44,7 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 export async function pushImage(registryUrl: string, repository: string, tag: string, image: OciImage | string | Buffer): Promise<string> {
   if (!REPO.test(repository)) throw new Error(`invalid repository name "${repository}"`);
   if (!TAG.test(tag)) throw new Error(`invalid tag "${tag}"`);
-  const img = typeof image === 'string' || Buffer.isBuffer(image) ? await readLayoutTar(image) : image;
+  const img = typeof image === 'string' || Buffer.isBuffer(image) ? await readImageArchive(image) : image;
   const base = new URL(registryUrl.replace(/\/+$/, '') + '/');
 
   for (const [digest, data] of img.blobs) {

@@ -11,7 +11,7 @@ import { ctr, type RunningContainerd } from '../containerd.js';
 import { busyboxRootfs } from './busybox.js';
 import { buildImage, writeLayoutTar, type OciImage } from './oci.js';
 
-export { readLayoutTar, buildImage, writeLayoutTar, digestOf, type OciImage } from './oci.js';
+export { readLayoutTar, readImageArchive, buildImage, writeLayoutTar, digestOf, type OciImage } from './oci.js';
 
 export const PAUSE_IMAGE = 'localhost/bosun/pause:3.9';
 export const BUSYBOX_IMAGE = 'localhost/bosun/busybox:1';
@@ -48,7 +48,7 @@ export async function buildBusyboxImageTar(path: string, opts: BusyboxImageOptio
 }
 
 /** Imports an OCI layout archive under `name` (which must match the ref name's tag written in it). */
-export async function importImageTar(run: RunningContainerd, tarPath: string, name: string): Promise<void> {
+export async function importImageTar(run: Pick<RunningContainerd, 'socketPath'>, tarPath: string, name: string): Promise<void> {
   // --base-name makes containerd name the image <repository>:<ref name>; without
   // it an `import-<date>` name is invented and later imports steal it.
   await ctr(run, ['images', 'import', '--base-name', splitImageName(name).repository, tarPath]);

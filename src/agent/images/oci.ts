@@ -130,3 +130,40 @@ export function layerEntries(image: OciImage): TarEntry[] {
   const m = JSON.parse(image.manifest.toString()) as ImageManifest;
   return m.layers.flatMap((l) => readTar(gunzipSync(image.blobs.get(l.digest)!)));
 }
+
+const MEDIA_TYPE_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+
+/**
+ * An image archive as `docker save` writes it (manifest.json, a config JSON
+ * and uncompressed layer tars), turned into an OCI image: the same bytes,
+ * so layer digests and the image's identity carry over.
+ */
+export function readDockerArchive(files: Map<string, Buffer>): OciImage {
+  const entries = JSON.parse(files.get('manifest.json')!.toString()) as Array<{ Config: string; Layers: string[] }>;
+  const entry = entries[0];
+  if (!entry) throw new Error('docker archive: manifest.json lists no image');
+  const config = files.get(entry.Config);
+  if (!config) throw new Error(`docker archive: ${entry.Config} missing`);
+  const blobs = new Map<string, Buffer>([[digestOf(config), config]]);
+  const layers: Descriptor[] = entry.Layers.map((path) => {
+    const layer = files.get(path);
+    if (!layer) throw new Error(`docker archive: layer ${path} missing`);
+    const d = digestOf(layer);
+    blobs.set(d, layer);
+    return { mediaType: MEDIA_TYPE_LAYER_TAR, digest: d, size: layer.length };
+  });
+  const manifestBytes = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MEDIA_TYPE_MANIFEST,
+    config: { mediaType: MEDIA_TYPE_CONFIG, digest: digestOf(config), size: config.length }, layers,
+  } satisfies ImageManifest));
+  return { manifest: manifestBytes, manifestDescriptor: { mediaType: MEDIA_TYPE_MANIFEST, digest: digestOf(manifestBytes), size: manifestBytes.length }, config, blobs };
+}
+
+/** An OCI layout tar or a docker-archive tar, whichever `source` is. */
+export async function readImageArchive(source: string | Buffer): Promise<OciImage> {
+  const bytes = typeof source === 'string' ? await readFile(source) : source;
+  const files = new Map(readTar(bytes).filter((e) => e.type === 'file').map((e) => [e.name.replace(/^\.\//, ''), e.data!]));
+  if (files.has('index.json')) return readLayoutTar(bytes);
+  if (files.has('manifest.json')) return readDockerArchive(files);
+  throw new Error('not an image archive: neither an OCI layout (index.json) nor a docker archive (manifest.json)');
+}
