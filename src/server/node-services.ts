@@ -55,7 +55,8 @@ export class NodeServices {
       .catch((err: unknown) => log(`kube-dns Service: ${err instanceof Error ? err.message : String(err)}`));
     if (!config.disableRegistry) {
       try {
-        this.registry = await startRegistry({ dataDir: join(config.dataDir, 'server', 'registry'), address: '127.0.0.1', port: config.registryPort ?? 5000, log });
+        // Like every listener of a server, on --bind-address: three servers on 127.0.0.1/.2/.3 each have their own.
+        this.registry = await startRegistry({ dataDir: join(config.dataDir, 'server', 'registry'), address: opts.bindAddress, port: config.registryPort ?? 5000, log });
         log(`image registry at ${this.registry.url} (push images as ${this.registry.host}/NAME:TAG)`);
       } catch (err) {
         log(`image registry not started: ${err instanceof Error ? err.message : String(err)} (install docker-registry, or pass --disable-registry)`);
@@ -71,6 +72,7 @@ export class NodeServices {
       nodeTaints: config.nodeTaints,
       clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, clusterDns, clusterDomain: config.clusterDomain,
       dnsUpstreams: config.dnsUpstreams,
+      plainHttpRegistries: [...new Set(['127.0.0.1:5000', ...(this.registry ? [this.registry.host] : [])])],
       log: (m) => log(`agent: ${m}`),
     });
     // The API is up already; the node comes up beside it (it waits for node IPAM, which needs the controller-manager).
