@@ -15,6 +15,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { execConfList, readCniConfig } from './cni.js';
+import { terminateChild } from '../util/child-process.js';
 
 export interface ContainerdOptions {
   /** Directory holding config, root, state, socket and log, e.g. `<data-dir>/agent/containerd`. */
@@ -285,11 +286,7 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
       const c = child;
       child = undefined;
       if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => { try { c.kill('SIGKILL'); } catch { /* gone */ } }, 10_000);
-      await exited;
-      clearTimeout(timer);
+      await terminateChild(c, 10_000);
       await rm(p.pidFile, { force: true });
       log('containerd: stopped');
     },

@@ -5,6 +5,7 @@ import { request } from 'node:https';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import type { EtcdTlsFiles } from './pki.js';
+import { terminateChild } from '../util/child-process.js';
 
 /** How one embedded etcd member runs. */
 export interface EtcdMemberConfig {
@@ -126,14 +127,7 @@ export class EtcdMember {
   /** SIGTERM, then SIGKILL after 10 s. */
   async stop(): Promise<void> {
     this.stopping = true;
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminateChild(this.child, 10_000);
     this.log?.end();
     this.log = undefined;
   }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { terminateChild } from '../util/child-process.js';
 
 export interface RegistryOptions {
   /** Config, pid file and image storage (`<dataDir>/storage`) live here. */
@@ -152,11 +153,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
       const c = child;
       child = undefined;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => { try { c.kill('SIGKILL'); } catch { /* gone */ } }, 5_000);
-      await exited;
-      clearTimeout(timer);
+      await terminateChild(c, 5_000);
       await rm(pidFile, { force: true });
       log('registry: stopped');
     },
