@@ -1,6 +1,7 @@
 /** `npm run bench -- NAME [args]`: runs one benchmark, which prints one JSON line. */
 export {};
 const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
+  agent: () => import('./agent.js'),
   apiserver: () => import('./apiserver.js'),
   controllers: () => import('./controllers.js'),
   dns: () => import('./dns.js'),

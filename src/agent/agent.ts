@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1';
@@ -59,6 +60,8 @@ export class Agent {
   async start(): Promise<void> {
     const o = this.opts;
     const signal = this.abort.signal;
+    // Every informer, worker and timer of the node listens on this one signal.
+    setMaxListeners(0, signal);
     agentPreflight({ containerRuntimeEndpoint: o.containerRuntimeEndpoint });
     const paths = agentPaths(o.dataDir);
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });

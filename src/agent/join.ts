@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, type ConnectionConfig } from '../client/index.js';
 import { connectionFromToken } from '../sim/connect.js';
-import { NODE_CREDENTIALS_PATH, type NodeCredentials, type NodeCredentialsRequest } from '../server/node-bootstrap.js';
+import { NODE_CREDENTIALS_PATH, type NodeCredentials, type NodeCredentialsRequest } from '../server/node-credentials.js';
 import { kubeconfigYaml } from '../server/kubeconfig.js';
 
 export interface JoinOptions {

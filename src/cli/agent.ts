@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { defaultDataDir } from '../server/server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 
 export const AGENT_USAGE = `Usage: bosun agent --server https://HOST:6443 --token TOKEN [flags]
 

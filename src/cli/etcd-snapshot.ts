@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { defaultDataDir } from '../server/server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 import { etcdDataDir, readEtcdClientState } from '../server/embedded-etcd.js';
 import { etcdAdminClient, listMembers, removeMember } from '../etcd/cluster.js';
 import { peerUrl } from '../etcd/member.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultDataDir } from '../server/server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 
 export const IMAGE_USAGE = `Usage:
   bosun image push FILE.tar NAME:TAG        put an image archive (OCI layout or docker-archive tar) into the

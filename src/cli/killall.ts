@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultDataDir } from '../server/server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 
 export const KILLALL_USAGE = `Usage:
   bosun killall [--data-dir DIR] [--bridge bosun0] [--cluster-cidr 10.42.0.0/16] [--service-cidr 10.43.0.0/16]     stop every pod of this machine's agent and remove its network (images stay)

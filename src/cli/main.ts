@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { defaultDataDir } from '../server/server.js';
-import { server, SERVER_USAGE } from './server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 import { BOSUN_VERSION } from '../version.js';
 
-const USAGE = `bosun ${BOSUN_VERSION} — a small Kubernetes
+/** The help text; the server's flags come from its module, loaded only for this (an agent must not load the server). */
+const usage = async (): Promise<string> => `bosun ${BOSUN_VERSION} — a small Kubernetes
 
 Usage:
   bosun server [flags]      run a server (API server on SQLite or etcd)
@@ -18,7 +18,7 @@ Usage:
   bosun server-remove [NAME]   remove a server's etcd member (no NAME: list members)
   bosun --version
 
-${SERVER_USAGE}`;
+${(await import('./server.js')).SERVER_USAGE}`;
 
 /** `bosun kubectl`: the machine's kubectl with this server's kubeconfig, unless one is given. */
 function kubectl(argv: string[]): void {
@@ -33,7 +33,7 @@ function kubectl(argv: string[]): void {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
-    case 'server': return server(rest);
+    case 'server': return (await import('./server.js')).server(rest);
     case 'kubectl': return kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
     case 'token': return (await import('./token.js')).token(rest);
@@ -44,9 +44,9 @@ async function main(): Promise<void> {
     case 'etcd-snapshot': return (await import('./etcd-snapshot.js')).etcdSnapshot(rest);
     case 'server-remove': return (await import('./etcd-snapshot.js')).serverRemove(rest);
     case '--version': case 'version': console.log(`bosun version v${BOSUN_VERSION}`); return;
-    case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE); return;
+    case undefined: case 'help': case '--help': case '-h': process.stdout.write(await usage()); return;
     default:
-      process.stderr.write(`bosun: unknown command "${command}"\n\n${USAGE}`);
+      process.stderr.write(`bosun: unknown command "${command}"\n\n${await usage()}`);
       process.exit(2);
   }
 }

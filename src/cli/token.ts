@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Secret } from 'kubernetes-types/core/v1';
 import { Client, isNotFound, secrets } from '../client/index.js';
-import { defaultDataDir } from '../server/server.js';
+import { defaultDataDir } from '../server/data-dir.js';
 import { BOOTSTRAP_TOKEN_PREFIX, BOOTSTRAP_TOKEN_TYPE, bootstrapTokenSecret, newBootstrapToken } from '../server/bootstrap-tokens.js';
 
 export const TOKEN_USAGE = `Usage:

@@ -3,21 +3,10 @@ import { isIP } from 'node:net';
 import type { UserInfo } from '../apiserver/authn.js';
 import { readBody, writeJson } from '../apiserver/http.js';
 import { badRequest, methodNotAllowed } from '../api/status.js';
-import type { CertificateAuthority, KeyPairPem } from './pki.js';
+import type { CertificateAuthority } from './pki.js';
 
-/** Where a joining agent asks for its certificates (k3s serves the same from `/v1-k3s/…`). */
-export const NODE_CREDENTIALS_PATH = '/v1-bosun/node-credentials';
-
-export interface NodeCredentialsRequest { nodeName: string; addresses: string[] }
-
-/** What an agent gets back: its client identity towards the API and its kubelet's serving certificate. */
-export interface NodeCredentials {
-  caPem: string;
-  /** CN=system:node:<name>, O=system:nodes — upstream's node identity. */
-  client: KeyPairPem;
-  /** For the kubelet API on :10250, valid for the node's name and addresses. */
-  serving: KeyPairPem;
-}
+export { NODE_CREDENTIALS_PATH, type NodeCredentials, type NodeCredentialsRequest } from './node-credentials.js';
+import { NODE_CREDENTIALS_PATH, type NodeCredentials, type NodeCredentialsRequest } from './node-credentials.js';
 
 const NODE_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

@@ -67,8 +67,7 @@ export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disa
   etcdSnapshots?: EtcdSnapshotConfig;
 }
 
-export const defaultDataDir = (): string =>
-  process.getuid?.() === 0 ? '/var/lib/bosun' : join(process.env.HOME ?? '.', '.bosun');
+export { defaultDataDir } from './data-dir.js';
 
 /**
  * `bosun server`: one process wiring the control plane, as k3s does —
