@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createHash, webcrypto, randomBytes } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { tryParseQuantity, quantityToNumber } from '../api/validation/quantity.js';
 import type { ContainerStats, PodStats, Summary } from '../metrics/summary.js';
+import { trackConnections } from '../util/http-server.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -103,7 +104,7 @@ export interface HollowKubeletApiOptions {
  */
 export class HollowKubeletApi {
   private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private connections?: { close(): Promise<void> };
   port = 0;
   /** sha256 (hex) of the serving certificate, for the Nodes' annotation. */
   certSha256 = '';
@@ -118,7 +119,7 @@ export class HollowKubeletApi {
     }, (req, res) => this.serve(req, res));
     // The scraper keeps its connections between rounds (15 s apart by default).
     this.server.keepAliveTimeout = 120_000;
-    this.server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+    this.connections = trackConnections(this.server);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(0, '127.0.0.1', () => resolve());
@@ -130,10 +131,7 @@ export class HollowKubeletApi {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    await this.connections?.close();
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {

@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { once } from 'node:events';
@@ -21,6 +21,7 @@ import { CriStatsProvider, type StatsProvider } from './stats.js';
 import { containerLogInstances, podLogsDirectory } from '../logs/paths.js';
 import { readContainerLogs } from '../logs/read.js';
 import { LogOptionsError, parseLogOptions } from '../logs/options.js';
+import { trackConnections } from '../../util/http-server.js';
 
 export type KubeletServerRuntime = Pick<CriClient,
   'listPodSandbox' | 'listContainers' | 'exec' | 'attach' | 'portForward' | 'listContainerStats'>;
@@ -62,7 +63,7 @@ const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export class KubeletServer {
   private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private connections?: { close(): Promise<void> };
   private readonly stats: StatsProvider;
   private readonly allowed: Set<string>;
   private readonly log: (msg: string) => void;
@@ -78,7 +79,7 @@ export class KubeletServer {
     const server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: false },
       (req, res) => { void this.serve(req, res); });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.serveUpgrade(req, socket, head); });
-    server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+    this.connections = trackConnections(server);
     server.requestTimeout = 0; // `logs -f` streams for as long as the client wants
     server.headersTimeout = 60_000;
     this.server = server;
@@ -95,10 +96,7 @@ export class KubeletServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
+    await this.connections?.close();
   }
 
   /** 401 without a certificate from the cluster CA, 403 for one not made out to an allowed client. */
