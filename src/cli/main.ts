@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { defaultDataDir } from '../server/data-dir.js';
 import { BOSUN_VERSION } from '../version.js';
 
 /** The help text; the server's flags come from its module, loaded only for this (an agent must not load the server). */
@@ -20,21 +17,11 @@ Usage:
 
 ${(await import('./server.js')).SERVER_USAGE}`;
 
-/** `bosun kubectl`: the machine's kubectl with this server's kubeconfig, unless one is given. */
-function kubectl(argv: string[]): void {
-  const dataDir = process.env.BOSUN_DATA_DIR ?? defaultDataDir();
-  const env = { ...process.env };
-  if (!argv.some((a) => a === '--kubeconfig' || a.startsWith('--kubeconfig='))) env.KUBECONFIG = join(dataDir, 'kubeconfig.yaml');
-  const child = spawn(process.env.KUBECTL ?? 'kubectl', argv, { stdio: 'inherit', env });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-  child.on('error', (err) => { console.error(`bosun kubectl: ${err.message}`); process.exit(127); });
-}
-
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'server': return (await import('./server.js')).server(rest);
-    case 'kubectl': return kubectl(rest);
+    case 'kubectl': return (await import('./kubectl.js')).kubectl(rest);
     case 'sim': return (await import('./sim.js')).sim(rest);
     case 'token': return (await import('./token.js')).token(rest);
     case 'image': return (await import('./image.js')).image(rest);

@@ -23,6 +23,7 @@ import { EmbeddedEtcd, hasEmbeddedEtcd, type EtcdSnapshotConfig } from './embedd
 import { joinServer, serverBootstrapHandler } from './bootstrap.js';
 import { KubernetesEndpointsReconciler } from '../apiserver/allocation/kubernetes-service.js';
 import { annotateServerNode, runEtcdMemberRemover } from './etcd-member-remover.js';
+import { keepServerList, SERVER_LIST_FILE } from './server-list.js';
 
 /** The `kubernetes` Service's address: the service CIDR's first. */
 const kubernetesServiceIP = (serviceCidr = '10.43.0.0/16'): string => ipString(parseCidr(serviceCidr).base + 1);
@@ -79,6 +80,7 @@ export class BosunServer {
   /** This server's etcd member, when the datastore is embedded etcd (`--cluster-init`, `--server`). */
   etcd?: EmbeddedEtcd;
   private endpointsReconciler?: KubernetesEndpointsReconciler;
+  private stopServerList?: () => void;
   private memberClient?: Client;
   /** Registry, kube-dns Service and the embedded node agent. */
   nodeServices?: NodeServices;
@@ -149,6 +151,7 @@ export class BosunServer {
     this.endpointsReconciler = new KubernetesEndpointsReconciler(store, this.apiserver.registry('', 'endpoints').keyFor('default', 'kubernetes'),
       this.apiserver.hostAddress(), this.apiserver.port, (m) => log(`bosun: ${m}`));
     this.endpointsReconciler.start();
+    this.stopServerList = keepServerList(this.apiserver.registry('', 'endpoints'), join(serverDir, SERVER_LIST_FILE));
     if (this.etcd) {
       // Deleting a server's Node removes its etcd member (k3s' behaviour).
       this.memberClient = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-etcd-member-remover' });
@@ -204,6 +207,7 @@ export class BosunServer {
 
   async stop(): Promise<void> {
     await this.nodeServices?.stop();
+    this.stopServerList?.();
     this.loopsAbort.abort();
     // Give leaders a moment to release their leases so another server takes over at once.
     if (this.loopsDone) await Promise.race([this.loopsDone, new Promise((r) => setTimeout(r, 5000))]);

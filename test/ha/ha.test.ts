@@ -149,6 +149,11 @@ describe('three servers on an embedded etcd cluster', { timeout: 240_000 }, () =
       assert.ok((await listed.list(configmaps, { namespace: 'default' })).items.some((x) => x.metadata?.name === 'after-kill'));
       assert.notEqual(listed.server, leader.url);
       assert.ok((await first.list(configmaps, { namespace: 'default' })).items.some((x) => x.metadata?.name === 'after-kill'), 'kubeconfig client failed over');
+      // `bosun kubectl` on the dead server's machine reaches a live server from the list that server kept.
+      const viaCli = await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'kubectl', 'get', 'configmap', 'after-kill', '-o', 'name'],
+        { env: { ...process.env, NODE_NO_WARNINGS: '1', BOSUN_DATA_DIR: leader.dataDir } });
+      assert.equal(viaCli.stdout.trim(), 'configmap/after-kill');
+      assert.match(viaCli.stderr, /this machine's server does not answer/);
       // The hollow nodes (agents of the dead server) stay Ready and their pods untouched.
       const stillRunning = (await rsPods(survivor)).filter((p) => p.metadata?.name !== before[0]);
       assert.ok(stillRunning.some((p) => before.includes(p.metadata!.name!) && p.status?.phase === 'Running'), 'the other RS pod kept running');
