@@ -26,19 +26,11 @@ function rssMiB(pid: number | undefined): number {
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; ;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(250);
-  }
-}
-
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { pods: { type: 'string' } } });
   const count = Number(values.pods ?? 50);
   const { freePort, spawnServer, stopProcess } = await import('../test/helpers/server.js');
+  const { eventually } = await import('../test/controllers/env.js');
   const root = join(import.meta.dirname, '..');
   const compiled = existsSync(join(root, 'dist/src/cli/main.js'));
   const cli = compiled ? [join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
@@ -58,10 +50,10 @@ export async function main(argv: string[]): Promise<void> {
     agent = spawn(process.execPath, [...agentFlags, ...cli, 'agent', '--server', `https://127.0.0.1:${server.port}`, '--token', token,
       '--data-dir', agentDir, '--node-name', nodeName, '--bridge', bridge, '--kubelet-port', String(await freePort()),
       '--cluster-cidr', clusterCidr, '--service-cidr', serviceCidr, '--cluster-dns', `10.43.${octet}.10`], { stdio: ['ignore', 'ignore', 'inherit'] });
-    await until('node Ready', async () => {
+    await eventually('node Ready', async () => {
       const n: Node = await client.get(nodes, undefined, nodeName);
       return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
-    }, 120_000);
+    }, 120_000, 250);
     await sleep(10_000);
     const containerdPid = Number(await readFile(join(agentDir, 'agent', 'containerd', 'containerd.pid'), 'utf8'));
     const idle = { agent: rssMiB(agent.pid), containerd: rssMiB(containerdPid) };
@@ -78,10 +70,10 @@ export async function main(argv: string[]): Promise<void> {
       },
     };
     await client.create(deployments, dep);
-    await until(`${count} pods Running`, async () => {
+    await eventually(`${count} pods Running`, async () => {
       const list = (await client.list(pods, { namespace: 'default', labelSelector: 'app=sleepers' })).items;
       return list.filter((p) => p.status?.phase === 'Running').length === count ? true : undefined;
-    }, 600_000);
+    }, 600_000, 250);
     const allRunningMs = Date.now() - started;
     await sleep(10_000);
     const loaded = { agent: rssMiB(agent.pid), containerd: rssMiB(containerdPid) };

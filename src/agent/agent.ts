@@ -96,7 +96,7 @@ export class Agent {
       runtime, podLogsDir: paths.podLogs, nodeName: o.nodeName,
       tls: { certPem: joined.credentials.serving.certPem, keyPem: joined.credentials.serving.keyPem, caPem: joined.credentials.caPem },
       address: o.kubeletAddress ?? o.nodeIP, port: o.kubeletPort ?? DEFAULT_KUBELET_PORT,
-      getPod: (ns, name) => kubelet.pods().find((p) => p.metadata?.namespace === ns && p.metadata?.name === name),
+      getPod: (ns, name) => kubelet.pod(ns, name),
       listPods: () => kubelet.pods(),
       log: (m) => this.log(`kubelet api: ${m}`),
     });

@@ -16,3 +16,6 @@ export function parseCidr(text: string): Cidr {
 export const ipString = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 export const cidrString = (c: Cidr): string => `${ipString(c.base)}/${c.prefix}`;
 export const cidrSize = (c: Cidr): number => 2 ** (32 - c.prefix);
+
+/** The address `offset` into a range: 1 is the `kubernetes` Service's, 10 kube-dns's. */
+export const addressInCidr = (cidr: string, offset: number): string => ipString(parseCidr(cidr).base + offset);

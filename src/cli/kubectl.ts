@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { loadKubeconfig } from '../client/kubeconfig.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { SERVER_LIST_FILE } from '../server/server-list.js';
 
@@ -24,12 +24,9 @@ function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
  * (all servers share the CA, and each certificate names its own address).
  */
 export async function liveServer(kubeconfigPath: string, dataDir: string): Promise<string | undefined> {
-  let configured: string | undefined;
-  try {
-    const cfg = parse(readFileSync(kubeconfigPath, 'utf8')) as { clusters?: Array<{ cluster?: { server?: string } }> };
-    configured = cfg.clusters?.[0]?.cluster?.server;
-  } catch { return undefined; }
-  if (!configured || await reachable(configured)) return undefined;
+  let configured: string;
+  try { configured = (await loadKubeconfig(kubeconfigPath)).server; } catch { return undefined; }
+  if (await reachable(configured)) return undefined;
   const listPath = join(dataDir, 'server', SERVER_LIST_FILE);
   if (!existsSync(listPath)) return undefined;
   for (const server of readFileSync(listPath, 'utf8').split('\n').filter(Boolean)) {

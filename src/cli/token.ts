@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Secret } from 'kubernetes-types/core/v1';
 import { Client, isNotFound, secrets } from '../client/index.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { BOOTSTRAP_TOKEN_PREFIX, BOOTSTRAP_TOKEN_TYPE, bootstrapTokenSecret, newBootstrapToken } from '../server/bootstrap-tokens.js';
+import { caHashOf } from '../server/pki.js';
 
 export const TOKEN_USAGE = `Usage:
   bosun token create [--ttl 24h] [--description TEXT]   print a new join token (K10<ca hash>::<id>.<secret>)
@@ -43,7 +43,7 @@ export async function token(argv: string[]): Promise<void> {
     switch (verb) {
       case 'create': {
         const caPem = await readFile(join(dataDir, 'server', 'tls', 'server-ca.crt'), 'utf8');
-        const caHash = createHash('sha256').update(caPem).digest('hex');
+        const caHash = caHashOf(caPem);
         const t = newBootstrapToken();
         await client.create(secrets, bootstrapTokenSecret(t, {
           ttlSeconds: parseTtl(values.ttl ?? '24h'), description: values.description,

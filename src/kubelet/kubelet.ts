@@ -80,6 +80,9 @@ export class Kubelet {
   /** The pods bound to this node, as the kubelet's cache has them. */
   pods(): Pod[] { return this.informer.lister().list(); }
 
+  /** One pod bound to this node, from the same cache. */
+  pod(namespace: string, name: string): Pod | undefined { return this.informer.lister().get(`${namespace}/${name}`); }
+
   /** The kubelet's memory of a pod (sandbox id, IP) for the kubelet API; undefined if it has none. */
   podState(uid: string) { return this.workers.state(uid); }
 

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseToken } from './token.js';
 import { installClusterCa } from './pki.js';
+import { caHashOf } from './pki.js';
 
 /** What a joining server receives from a member of the cluster: the means to issue its own certificates. */
 export interface ServerBootstrap {
@@ -78,7 +79,7 @@ export async function fetchServerBootstrap(server: string, token: string): Promi
   const base = server.replace(/\/$/, '');
   const cacerts = await get(`${base}${CACERTS_PATH}`, { insecure: true });
   if (cacerts.status !== 200) throw new Error(`${base}${CACERTS_PATH}: HTTP ${cacerts.status}`);
-  const hash = createHash('sha256').update(cacerts.body).digest('hex');
+  const hash = caHashOf(cacerts.body);
   if (hash !== parsed.caHash) throw new Error(`the CA of ${base} (sha256 ${hash}) does not match the token's (${parsed.caHash}): refusing to join`);
   const res = await get(`${base}${SERVER_BOOTSTRAP_PATH}`, { ca: cacerts.body, token: token.trim() });
   if (res.status !== 200) throw new Error(`${base}${SERVER_BOOTSTRAP_PATH}: HTTP ${res.status}: ${res.body.slice(0, 200)}`);

@@ -5,7 +5,7 @@ import { ensureKubeDnsService } from '../dns/kube-dns-service.js';
 import { startRegistry, type RunningRegistry } from '../registry/index.js';
 import { AgentPreflightError } from '../agent/preflight.js';
 import type { Agent } from '../agent/agent.js';
-import { ipString, parseCidr } from '../api/cidr.js';
+import { addressInCidr } from '../api/cidr.js';
 
 /** The server-side flags of what makes the control plane a working one-machine cluster. */
 export interface NodeServicesConfig {
@@ -30,7 +30,7 @@ export interface NodeServicesConfig {
 
 /** The kube-dns address for a service CIDR: its 10th address (10.43.0.10), as k3s picks. */
 export function defaultClusterDns(serviceCidr = '10.43.0.0/16'): string {
-  return ipString(parseCidr(serviceCidr).base + 10);
+  return addressInCidr(serviceCidr, 10);
 }
 
 /**

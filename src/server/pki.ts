@@ -25,6 +25,9 @@ export interface ClusterPki {
   authority: CertificateAuthority;
 }
 
+/** The CA hash of a `K10<hash>::…` token: sha256 of the CA certificate's PEM text, as k3s takes it. */
+export const caHashOf = (caPem: string): string => createHash('sha256').update(caPem).digest('hex');
+
 /** The cluster CA as a signer of leaf certificates. */
 export class CertificateAuthority {
   constructor(private readonly signer: { cert: x509.X509Certificate; key: CryptoKey }) {}
@@ -162,7 +165,7 @@ export async function loadOrCreatePki(tlsDir: string, sans: string[]): Promise<C
     await writePair(tlsDir, 'client-kube-apiserver-kubelet', kubeletClient);
   }
 
-  return { ca, serving, admin, kubeletClient, authority: new CertificateAuthority(caSigner), caHash: createHash('sha256').update(ca.certPem).digest('hex') };
+  return { ca, serving, admin, kubeletClient, authority: new CertificateAuthority(caSigner), caHash: caHashOf(ca.certPem) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { formatToken, newSecret, parseToken } from './token.js';
 import { bootstrapTokenSource } from './bootstrap-tokens.js';
 import { nodeCredentialsHandler } from './node-bootstrap.js';
 import { NodeServices, type NodeServicesConfig } from './node-services.js';
-import { ipString, parseCidr } from '../api/cidr.js';
+import { addressInCidr } from '../api/cidr.js';
 import { Client } from '../client/client.js';
 import { runControlLoops, type ControlLoop, type LeaderElectionTimings } from './control-plane.js';
 import { defaultControlLoops } from './control-loops.js';
@@ -26,7 +26,7 @@ import { annotateServerNode, runEtcdMemberRemover } from './etcd-member-remover.
 import { keepServerList, SERVER_LIST_FILE } from './server-list.js';
 
 /** The `kubernetes` Service's address: the service CIDR's first. */
-const kubernetesServiceIP = (serviceCidr = '10.43.0.0/16'): string => ipString(parseCidr(serviceCidr).base + 1);
+const kubernetesServiceIP = (serviceCidr = '10.43.0.0/16'): string => addressInCidr(serviceCidr, 1);
 
 export interface ServerConfig extends Omit<NodeServicesConfig, 'dataDir' | 'disableAgent'> {
   dataDir: string;
@@ -182,7 +182,7 @@ export class BosunServer {
     }
     if (config.controlLoops === undefined || !config.disableAgent) {
       // Registry, kube-dns Service, the embedded agent: a working one-machine cluster, unless this is a bare test server.
-      this.nodeServices = new NodeServices({ ...config }, (m) => log(`bosun: ${m}`));
+      this.nodeServices = new NodeServices(config, (m) => log(`bosun: ${m}`));
       const addonClient = new Client({ server: url, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, qps: 0, userAgent: 'bosun-server' });
       await this.nodeServices.start({ client: addonClient, serverUrl: url, token, bindAddress: config.bindAddress });
       const etcd = this.etcd, memberClient = this.memberClient;
