@@ -143,8 +143,13 @@ test('kubectl autoscale and get hpa; conditions when the target or its metrics a
   assert.match(shown, /NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE/);
   assert.match(shown, /web\s+Deployment\/web\s+cpu: 75%\/50%/);
   const sizes = (await rescaleEvents(client)).map((m) => Number(/New size: (\d+)/.exec(m)?.[1]));
-  // ceil(n × 75/50) each sync once the new pods report: 2 → 3 → 5 → 8 → 12, which max clamps to 10.
-  assert.deepEqual(sizes, [3, 5, 8, 10]);
+  // ceil(n × 75/50) each sync: 2 → 3 → 5 → 8 → 12, which max clamps to 10. A sync that sees pods not yet
+  // reporting counts them at 0% (upstream's rule for missing metrics on scale-up), so it may take a smaller step.
+  assert.equal(sizes[0], 3, `${sizes}`);
+  assert.equal(sizes.at(-1), 10, `${sizes}`);
+  for (let i = 1; i < sizes.length; i++) {
+    assert.ok(sizes[i]! > sizes[i - 1]! && sizes[i]! <= Math.min(10, Math.ceil(sizes[i - 1]! * 1.5)), `${sizes}`);
+  }
   const hpa = await client.get(horizontalpodautoscalers, 'default', 'web');
   const cond = (type: string) => hpa.status?.conditions?.find((c) => c.type === type);
   assert.equal(cond('ScalingLimited')?.status, 'True');
