@@ -287,7 +287,8 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
       child = undefined;
       if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
       await terminateChild(c, 10_000);
-      await rm(p.pidFile, { force: true });
+      // Only our own record: another supervisor on this state dir may have started one since.
+      if ((await readFile(p.pidFile, 'utf8').catch(() => '')).trim() === String(c.pid)) await rm(p.pidFile, { force: true });
       log('containerd: stopped');
     },
   };

@@ -9,6 +9,8 @@ import { removePodMasquerade } from './pod-masquerade.js';
 import { cleanupProxyRules } from '../proxy/index.js';
 import { agentPaths } from './agent.js';
 import { unmountAll } from '../kubelet/volumes/mount.js';
+import { pidFileOf } from '../server/data-dir.js';
+import { runningPid, stopPid } from '../util/pid-file.js';
 
 export interface KillAllOptions {
   dataDir: string;
@@ -23,10 +25,17 @@ export interface KillAllOptions {
  * `bosun killall` (k3s-killall.sh): every pod's containers and sandboxes
  * gone with their network, containerd stopped, the proxy's chains, the
  * routes and the bridge removed. Images stay unless `removeData`.
- * Run it with no agent running.
+ * A `bosun server` or `bosun agent` still running on the data dir is stopped
+ * first, or its kubelet would start the pods again.
  */
 export async function killAll(opts: KillAllOptions & { removeData?: boolean }): Promise<void> {
   const log = opts.log ?? (() => {});
+  for (const role of ['agent', 'server'] as const) {
+    const pid = runningPid(pidFileOf(opts.dataDir, role));
+    if (pid === undefined) continue;
+    log(`stopping bosun ${role} (pid ${pid})`);
+    await stopPid(pid, 30_000);
+  }
   const paths = agentPaths(opts.dataDir);
   if (existsSync(paths.containerd)) {
     // Our own containerd is the one that knows the containers: (re)start it to take them down through it.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { defaultDataDir } from '../server/data-dir.js';
+import { defaultDataDir, pidFileOf } from '../server/data-dir.js';
+import { writePidFile } from '../util/pid-file.js';
 
 export const AGENT_USAGE = `Usage: bosun agent --server https://HOST:6443 --token TOKEN [flags]
 
@@ -17,6 +18,7 @@ export const AGENT_USAGE = `Usage: bosun agent --server https://HOST:6443 --toke
   --cluster-dns IP                  (10.43.0.10)              --cluster-domain D    (cluster.local)
   --kubelet-port PORT               kubelet API (10250)
   --disable-proxy / --disable-dns   do not run the Service proxy / the node-local cluster DNS
+  --proxy-chain-prefix P            the proxy's iptables chain prefix (KUBE), for several agents on one machine
 `;
 
 /** `k=v` pairs into a label map. */
@@ -39,7 +41,8 @@ export async function agent(argv: string[]): Promise<void> {
       'node-taint': { type: 'string', multiple: true }, 'container-runtime-endpoint': { type: 'string' }, bridge: { type: 'string' },
       'cluster-cidr': { type: 'string' }, 'service-cidr': { type: 'string' }, 'cluster-dns': { type: 'string' },
       'cluster-domain': { type: 'string' }, 'kubelet-port': { type: 'string' },
-      'disable-proxy': { type: 'boolean' }, 'disable-dns': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'disable-proxy': { type: 'boolean' }, 'disable-dns': { type: 'boolean' }, 'proxy-chain-prefix': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { process.stdout.write(AGENT_USAGE); return; }
@@ -47,9 +50,10 @@ export async function agent(argv: string[]): Promise<void> {
   const token = values.token ?? process.env.BOSUN_TOKEN;
   if (!server || !token) throw new Error(`--server and --token are required\n\n${AGENT_USAGE}`);
   const { Agent } = await import('../agent/agent.js');
+  const dataDir = values['data-dir'] ?? defaultDataDir();
   const a = new Agent({
     server, token,
-    dataDir: values['data-dir'] ?? defaultDataDir(),
+    dataDir,
     nodeName: (values['node-name'] ?? hostname()).toLowerCase(),
     nodeIP: values['node-ip'] ?? '127.0.0.1',
     nodeLabels: parseLabelFlags(values['node-label']),
@@ -59,7 +63,7 @@ export async function agent(argv: string[]): Promise<void> {
     clusterCidr: values['cluster-cidr'], serviceCidr: values['service-cidr'],
     clusterDns: values['cluster-dns'], clusterDomain: values['cluster-domain'],
     kubeletPort: values['kubelet-port'] === undefined ? undefined : Number(values['kubelet-port']),
-    disableProxy: values['disable-proxy'], disableDns: values['disable-dns'],
+    disableProxy: values['disable-proxy'], disableDns: values['disable-dns'], proxyChainPrefix: values['proxy-chain-prefix'],
     log: (m) => console.log(`bosun-agent: ${m}`),
   });
   let stopping = false;
@@ -71,5 +75,6 @@ export async function agent(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  writePidFile(pidFileOf(dataDir, 'agent'));
   await a.start();
 }

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { parseLabelFlags } from './agent.js';
 import { BosunServer, defaultDataDir } from '../server/server.js';
+import { pidFileOf } from '../server/data-dir.js';
+import { writePidFile } from '../util/pid-file.js';
 
 export const SERVER_USAGE = `Server flags (k3s names):
   --data-dir DIR              default /var/lib/bosun as root, else ~/.bosun
@@ -141,6 +143,7 @@ export async function server(argv: string[]): Promise<void> {
   if (values['cluster-reset-restore-path'] && !values['cluster-reset']) throw new Error('--cluster-reset-restore-path needs --cluster-reset');
   const retention = values['etcd-snapshot-retention'] === undefined ? 5 : Number(values['etcd-snapshot-retention']);
   if (!Number.isInteger(retention) || retention < 1) throw new Error(`invalid --etcd-snapshot-retention: ${values['etcd-snapshot-retention']}`);
+  const dataDir = values['data-dir'] ?? defaultDataDir();
   const bosun = new BosunServer({
     leaderElection,
     clusterInit: values['cluster-init'] ?? false,
@@ -156,7 +159,7 @@ export async function server(argv: string[]): Promise<void> {
       dir: values['etcd-snapshot-dir'],
       retention,
     },
-    dataDir: values['data-dir'] ?? defaultDataDir(),
+    dataDir,
     bindAddress: values['bind-address'] ?? '127.0.0.1',
     httpsListenPort: port,
     tlsSans: values['tls-san'] ?? [],
@@ -201,6 +204,7 @@ export async function server(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  writePidFile(pidFileOf(dataDir, 'server'));
   await bosun.start();
 }
 

@@ -49,7 +49,7 @@ export interface AgentCluster {
 }
 
 /** A third octet in [from, from+50) whose 10.42.o and 10.43.o appear nowhere in the host's addresses or routes. */
-async function freeOctet(from: number): Promise<number> {
+export async function freeOctet(from: number): Promise<number> {
   const used = await sh(['ip', '-4', 'addr']) + await sh(['ip', '-4', 'route', 'show', 'table', 'all']);
   for (let i = 0; i < 50; i++) {
     const o = from + ((process.pid + i * 7) % 50);

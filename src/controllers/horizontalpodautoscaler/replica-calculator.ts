@@ -130,10 +130,10 @@ export function resourceReplicas(args: {
   const { readyPodCount, unready, missing, ignored } = groupPods(pods, metrics, resource, opts, args.now);
   for (const n of ignored) metrics.delete(n);
   for (const n of unready) metrics.delete(n);
-  if (metrics.size === 0) throw new CalculationError('did not receive metrics for targeted pods (pods might be unready)');
-
+  // Requests first, as upstream: a pod without one is the error to report even while no metric has arrived yet.
   const utilizationMode = args.targetUtilization !== undefined;
   const requests = utilizationMode ? calculatePodRequests(pods, resource, args.container) : new Map<string, number>();
+  if (metrics.size === 0) throw new CalculationError('did not receive metrics for targeted pods (pods might be unready)');
   const ratioOf = (m: PodMetricsInfo) => {
     if (utilizationMode) {
       const r = resourceUtilizationRatio(m, requests, args.targetUtilization!);
