@@ -23,6 +23,7 @@ import { ensureKubernetesService } from './allocation/kubernetes-service.js';
 import { decodeStored } from './watch-cache.js';
 import { defaultTolerationSeconds, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSecondsOptions } from './admission/default-toleration-seconds.js';
 import { METRICS_GROUP, METRICS_RESOURCES, MetricsApi, Scraper } from '../metrics/index.js';
+import { SELF_REVIEW_RESOURCES, serveSelfReview, servesSelfReview } from './handlers/self-review.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import type { Duplex } from 'node:stream';
 import { PodStreamingHandler } from './handlers/pod-streaming.js';
@@ -113,7 +114,7 @@ export class ApiServer {
         listPods: (ns) => { const r = podCache(); return r.cache.list(ns ? r.keyFor(ns, '') : '').map((o) => o.object as Pod); },
       });
     }
-    this.discovery = new Discovery(() => this.address(), this.metricsApi ? METRICS_RESOURCES : []);
+    this.discovery = new Discovery(() => this.address(), [...SELF_REVIEW_RESOURCES, ...(this.metricsApi ? METRICS_RESOURCES : [])]);
   }
 
   registry(group: string, resource: string): ResourceRegistry {
@@ -249,6 +250,7 @@ export class ApiServer {
         throw pathNotFound();
       }
       if (this.metricsApi && info.group === METRICS_GROUP) return this.metricsApi.serve(req, res, info, url);
+      if (servesSelfReview(info)) return await serveSelfReview(req, res, info, user);
       const def = findResource(info.group, info.version, info.resource ?? '');
       if (!def) throw pathNotFound();
       if (PodStreamingHandler.handles(info)) return await this.streaming.serve(req, res, info, url);

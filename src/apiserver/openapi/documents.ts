@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf, verbsOf, type ResourceDefinition, type Verb } from '../resources.js';
+import { SELF_REVIEW_RESOURCES } from '../handlers/self-review.js';
 import type { JsonSchema } from './schema-lookup.js';
 import { REF_PREFIX, definitionNameForKind, definitions, refName } from './schemas.js';
 
@@ -391,20 +392,23 @@ function closure(roots: Iterable<string>): string[] {
   return [...seen].sort();
 }
 
+/** Stored kinds and the create-only reviews kubectl posts (so `kubectl create -f` can validate one). */
+const DOCUMENTED: ResourceDefinition[] = [...RESOURCES, ...SELF_REVIEW_RESOURCES];
+
 function groupVersionsServed(): Array<{ group: string; version: string }> {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of RESOURCES) seen.set(groupVersionPath(r.group, r.version), { group: r.group, version: r.version });
+  for (const r of DOCUMENTED) seen.set(groupVersionPath(r.group, r.version), { group: r.group, version: r.version });
   return [...seen.values()];
 }
 
 function pathSpecsFor(group: string, version: string): PathSpec[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(pathsForResource);
+  return DOCUMENTED.filter((r) => r.group === group && r.version === version).flatMap(pathsForResource);
 }
 
 /** Definitions a group version's document carries besides those its paths name. */
 function extraRoots(group: string, version: string): string[] {
   const extra = [STATUS, DELETE_OPTIONS, WATCH_EVENT, PATCH];
-  for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
+  for (const r of DOCUMENTED.filter((x) => x.group === group && x.version === version)) {
     const list = definitionNameForKind(r.group, r.version, `${r.kind}List`);
     if (list) extra.push(list);
   }

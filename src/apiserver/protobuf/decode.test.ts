@@ -5,6 +5,7 @@ import { decodeProtobufObject, isProtobufContentType } from './index.js';
 import { KINDS, MESSAGES } from './descriptors.generated.js';
 import { isScalar, messageDescriptor, rootMessage } from './schema.js';
 import { RESOURCES, apiVersionOf } from '../resources.js';
+import { SELF_REVIEW_RESOURCES } from '../handlers/self-review.js';
 
 // A test-only encoder, field by field as gogo writes them: f(number, value) builds one field.
 type Field = Buffer;
@@ -250,7 +251,7 @@ test('malformed input is a 400 with a clear message', () => {
 });
 
 test('the generated table is closed: every referenced message is described or has a hand-written form', () => {
-  const special = new Set(['meta/v1.Time', 'meta/v1.MicroTime', 'meta/v1.FieldsV1', 'resource.Quantity', 'intstr.IntOrString', 'runtime.RawExtension']);
+  const special = new Set(['meta/v1.Time', 'meta/v1.MicroTime', 'meta/v1.FieldsV1', 'resource.Quantity', 'intstr.IntOrString', 'runtime.RawExtension', 'strings']);
   for (const root of Object.values(KINDS)) assert.ok(MESSAGES[root], root);
   for (const name of Object.keys(MESSAGES)) {
     const fields = messageDescriptor(name);
@@ -267,4 +268,6 @@ test('every kind bosun serves has a protobuf root (add it to gen-descriptors.ts 
   // Subresource bodies: pods/binding, the scale subresources.
   assert.ok(rootMessage('v1', 'Binding'));
   assert.ok(rootMessage('autoscaling/v1', 'Scale'));
+  // The self reviews kubectl auth whoami / can-i posts.
+  for (const r of SELF_REVIEW_RESOURCES) assert.ok(rootMessage(apiVersionOf(r), r.kind), `${apiVersionOf(r)} ${r.kind}`);
 });

@@ -200,9 +200,28 @@ function readValue(f: FieldDescriptor, wire: number, r: Reader, path: string): {
     case 'intstr.IntOrString': return readIntOrString(inner);
     case 'runtime.RawExtension': return readRaw(inner, 1, path);
     case 'meta/v1.FieldsV1': return readRaw(inner, 1, path);
+    case 'strings': {
+      const items = readRepeatedStrings(inner, 1);
+      return { value: items, zero: items.length === 0 };
+    }
   }
   const value = decodeMessage(type, inner, path);
   return { value, zero: Object.keys(value).length === 0 };
+}
+
+/** ExtraValue and its like: `repeated string items = 1`, which JSON writes as a bare array. */
+function readRepeatedStrings(r: Reader, wanted: number): string[] {
+  const items: string[] = [];
+  while (!r.done) {
+    const { field, wire } = r.tag();
+    if (field === wanted && wire === WireType.Bytes) {
+      const s = r.bytes();
+      items.push(r.buf.toString('utf8', s.start, s.end));
+    } else {
+      r.skip(wire);
+    }
+  }
+  return items;
 }
 
 function readStringField(r: Reader, wanted: number): string {

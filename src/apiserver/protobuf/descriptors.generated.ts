@@ -4,8 +4,8 @@
 // Each field is "<number> <json name> <type>": a "*" prefix marks a Go pointer (an explicit zero
 // is kept), "[]" a repeated field, a "!" suffix a JSON tag without omitempty (a zero is kept), and
 // "..." an embedded struct whose fields JSON inlines. map<V> has string keys. meta/v1.Time,
-// meta/v1.MicroTime, meta/v1.FieldsV1, resource.Quantity, intstr.IntOrString and
-// runtime.RawExtension have hand-written wire forms in decode.ts.
+// meta/v1.MicroTime, meta/v1.FieldsV1, resource.Quantity, intstr.IntOrString,
+// runtime.RawExtension and strings (a message of one repeated string) have hand-written wire forms in decode.ts.
 
 /** "apiVersion/Kind" → message; "/DeleteOptions" matches any apiVersion. */
 export const KINDS: Readonly<Record<string, string>> = {
@@ -30,6 +30,9 @@ export const KINDS: Readonly<Record<string, string>> = {
   'scheduling.k8s.io/v1/PriorityClass': 'scheduling/v1.PriorityClass',
   'policy/v1/Eviction': 'policy/v1.Eviction',
   'policy/v1/PodDisruptionBudget': 'policy/v1.PodDisruptionBudget',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication/v1.SelfSubjectReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization/v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization/v1.SelfSubjectRulesReview',
   '/DeleteOptions': 'meta/v1.DeleteOptions',
 };
 
@@ -44,6 +47,21 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'apps/v1.ReplicaSetSpec': '1 replicas *int32; 2 selector *meta/v1.LabelSelector!; 3 template core/v1.PodTemplateSpec; 4 minReadySeconds int32',
   'apps/v1.ReplicaSetStatus': '1 replicas int32!; 2 fullyLabeledReplicas int32; 3 observedGeneration int64; 4 readyReplicas int32; 5 availableReplicas int32; 6 conditions []apps/v1.ReplicaSetCondition',
   'apps/v1.RollingUpdateDeployment': '1 maxUnavailable *intstr.IntOrString; 2 maxSurge *intstr.IntOrString',
+  'authentication/v1.SelfSubjectReview': '1 metadata meta/v1.ObjectMeta; 2 status authentication/v1.SelfSubjectReviewStatus',
+  'authentication/v1.SelfSubjectReviewStatus': '1 userInfo authentication/v1.UserInfo',
+  'authentication/v1.UserInfo': '1 username string; 2 uid string; 3 groups []string; 4 extra map<strings>',
+  'authorization/v1.FieldSelectorAttributes': '1 rawSelector string; 2 requirements []meta/v1.FieldSelectorRequirement',
+  'authorization/v1.LabelSelectorAttributes': '1 rawSelector string; 2 requirements []meta/v1.LabelSelectorRequirement',
+  'authorization/v1.NonResourceAttributes': '1 path string; 2 verb string',
+  'authorization/v1.NonResourceRule': '1 verbs []string!; 2 nonResourceURLs []string',
+  'authorization/v1.ResourceAttributes': '1 namespace string; 2 verb string; 3 group string; 4 version string; 5 resource string; 6 subresource string; 7 name string; 8 fieldSelector *authorization/v1.FieldSelectorAttributes; 9 labelSelector *authorization/v1.LabelSelectorAttributes',
+  'authorization/v1.ResourceRule': '1 verbs []string!; 2 apiGroups []string; 3 resources []string; 4 resourceNames []string',
+  'authorization/v1.SelfSubjectAccessReview': '1 metadata meta/v1.ObjectMeta; 2 spec authorization/v1.SelfSubjectAccessReviewSpec!; 3 status authorization/v1.SubjectAccessReviewStatus',
+  'authorization/v1.SelfSubjectAccessReviewSpec': '1 resourceAttributes *authorization/v1.ResourceAttributes; 2 nonResourceAttributes *authorization/v1.NonResourceAttributes',
+  'authorization/v1.SelfSubjectRulesReview': '1 metadata meta/v1.ObjectMeta; 2 spec authorization/v1.SelfSubjectRulesReviewSpec!; 3 status authorization/v1.SubjectRulesReviewStatus',
+  'authorization/v1.SelfSubjectRulesReviewSpec': '1 namespace string',
+  'authorization/v1.SubjectAccessReviewStatus': '1 allowed bool!; 2 reason string; 3 evaluationError string; 4 denied bool',
+  'authorization/v1.SubjectRulesReviewStatus': '1 resourceRules []authorization/v1.ResourceRule!; 2 nonResourceRules []authorization/v1.NonResourceRule!; 3 incomplete bool!; 4 evaluationError string',
   'autoscaling/v1.CrossVersionObjectReference': '1 kind string!; 2 name string!; 3 apiVersion string',
   'autoscaling/v1.HorizontalPodAutoscaler': '1 metadata meta/v1.ObjectMeta; 2 spec autoscaling/v1.HorizontalPodAutoscalerSpec; 3 status autoscaling/v1.HorizontalPodAutoscalerStatus',
   'autoscaling/v1.HorizontalPodAutoscalerSpec': '1 scaleTargetRef autoscaling/v1.CrossVersionObjectReference!; 2 minReplicas *int32; 3 maxReplicas int32!; 4 targetCPUUtilizationPercentage *int32',
@@ -249,6 +267,7 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'discovery/v1.ForZone': '1 name string!',
   'meta/v1.Condition': '1 type string!; 2 status string!; 3 observedGeneration int64; 4 lastTransitionTime meta/v1.Time!; 5 reason string!; 6 message string!',
   'meta/v1.DeleteOptions': '1 gracePeriodSeconds *int64; 2 preconditions *meta/v1.Preconditions; 3 orphanDependents *bool; 4 propagationPolicy *string; 5 dryRun []string; 6 ignoreStoreReadErrorWithClusterBreakingPotential *bool',
+  'meta/v1.FieldSelectorRequirement': '1 key string!; 2 operator string!; 3 values []string',
   'meta/v1.LabelSelector': '1 matchLabels map<string>; 2 matchExpressions []meta/v1.LabelSelectorRequirement',
   'meta/v1.LabelSelectorRequirement': '1 key string!; 2 operator string!; 3 values []string',
   'meta/v1.ManagedFieldsEntry': '1 manager string; 2 operation string; 3 apiVersion string; 4 time *meta/v1.Time; 6 fieldsType string; 7 fieldsV1 *meta/v1.FieldsV1; 8 subresource string',

@@ -42,6 +42,9 @@ const ROOTS: ReadonlyArray<readonly [string, string, string]> = [
   ['scheduling.k8s.io/v1', 'PriorityClass', 'k8s.io/api/scheduling/v1.PriorityClass'],
   ['policy/v1', 'Eviction', 'k8s.io/api/policy/v1.Eviction'],
   ['policy/v1', 'PodDisruptionBudget', 'k8s.io/api/policy/v1.PodDisruptionBudget'],
+  ['authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io/api/authentication/v1.SelfSubjectReview'],
+  ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'k8s.io/api/authorization/v1.SelfSubjectAccessReview'],
+  ['authorization.k8s.io/v1', 'SelfSubjectRulesReview', 'k8s.io/api/authorization/v1.SelfSubjectRulesReview'],
   ['*', 'DeleteOptions', 'k8s.io/apimachinery/pkg/apis/meta/v1.DeleteOptions'],
 ];
 
@@ -223,7 +226,10 @@ export function generate(binaryPath: string): string {
       case K.Int64: return 'int64';
       case K.Float64: return 'double';
       case K.Struct: return enqueue(t);
-      case K.Slice: if (reader.elem(t).kind === K.Uint8) return 'bytes';
+      case K.Slice:
+        if (reader.elem(t).kind === K.Uint8) return 'bytes';
+        // A named []string inside a map (UserInfo.extra's ExtraValue) is a message of one repeated string.
+        if (reader.elem(t).kind === K.String) return 'strings';
     }
     throw new Error(`${where}: unsupported Go kind ${t.kind} (${t.str})`);
   };
@@ -284,8 +290,8 @@ export function generate(binaryPath: string): string {
 // Each field is "<number> <json name> <type>": a "*" prefix marks a Go pointer (an explicit zero
 // is kept), "[]" a repeated field, a "!" suffix a JSON tag without omitempty (a zero is kept), and
 // "..." an embedded struct whose fields JSON inlines. map<V> has string keys. meta/v1.Time,
-// meta/v1.MicroTime, meta/v1.FieldsV1, resource.Quantity, intstr.IntOrString and
-// runtime.RawExtension have hand-written wire forms in decode.ts.
+// meta/v1.MicroTime, meta/v1.FieldsV1, resource.Quantity, intstr.IntOrString,
+// runtime.RawExtension and strings (a message of one repeated string) have hand-written wire forms in decode.ts.
 
 /** "apiVersion/Kind" → message; "/DeleteOptions" matches any apiVersion. */
 export const KINDS: Readonly<Record<string, string>> = {
