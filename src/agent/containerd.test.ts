@@ -14,13 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { ctr, containerdPaths, destroyContainerd, renderConfig, startContainerd } from './containerd.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, listImages } from './images/index.js';
 import { startTestContainerd } from '../../test/helpers/containerd.js';
+import { processRunning } from '../util/pid-file.js';
 
 const root = process.getuid?.() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Running, and not a zombie waiting for init to reap it. */
-const alive = (pid: number) => {
-  try { return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-};
+const alive = processRunning;
 
 async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -11,11 +11,12 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { execConfList, readCniConfig } from './cni.js';
-import { terminateChild } from '../util/child-process.js';
+import { ChildSupervisor } from '../util/child-process.js';
+import { livePidFrom, stopPid } from '../util/pid-file.js';
 
 export interface ContainerdOptions {
   /** Directory holding config, root, state, socket and log, e.g. `<data-dir>/agent/containerd`. */
@@ -166,41 +167,13 @@ function socketAnswers(path: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/** Is pid a containerd started with our config file? Guards against a recycled pid. */
-function isOurContainerd(pid: number, configPath: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.some((a) => a.endsWith('containerd')) && cmdline.includes(configPath);
-  } catch { return false; }
-}
-
-async function waitExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
-    // A zombie child of ours counts as gone.
-    try { if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true; } catch { return true; }
-    await sleep(50);
-  }
-  return !alive(pid);
-}
-
 /** A containerd left by an earlier agent run on the same stateDir is replaced:
  *  we want it as our child, so that we see it exit. Its containers survive. */
 async function replaceLeftover(configPath: string, pidFile: string, log: (m: string) => void): Promise<void> {
-  let pid: number | undefined;
-  try { pid = Number((await readFile(pidFile, 'utf8')).trim()) || undefined; } catch { /* no pid file */ }
-  if (!pid || !isOurContainerd(pid, configPath)) return;
+  const pid = livePidFrom(pidFile, (argv) => argv.some((a) => a.endsWith('containerd')) && argv.includes(configPath));
+  if (pid === undefined) return;
   log(`containerd: replacing containerd (pid ${pid}) left from an earlier run`);
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
-  if (!(await waitExit(pid, 10_000))) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    await waitExit(pid, 5_000);
-  }
+  await stopPid(pid, 10_000);
 }
 
 export async function startContainerd(opts: ContainerdOptions): Promise<RunningContainerd> {
@@ -212,41 +185,21 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
   await writeFile(p.config, renderConfig(opts));
   await writeRegistryHosts(p.certsDir, opts.plainHttpRegistries ?? ['127.0.0.1:5000']);
 
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let backoffMs = 500;
-
-  const launch = async (): Promise<ChildProcess> => {
-    await rm(p.socket, { force: true });
-    // Output goes to a file, not a pipe: containerd must outlive a crashed agent
-    // without dying of SIGPIPE, and it runs in its own process group so a
-    // Ctrl-C to the agent does not reach it.
-    const fd = openSync(p.logFile, 'a');
-    const c = spawn(opts.binary ?? 'containerd', ['--config', p.config], { stdio: ['ignore', fd, fd], detached: true });
-    closeSync(fd);
-    if (stopping) {
-      // stop() ran while a restart was on its way: do not leave this one behind.
-      c.kill('SIGTERM');
-      throw new Error('containerd: stopped while restarting');
-    }
-    const startedAt = Date.now();
-    c.once('exit', (code, signal) => {
-      if (child !== c || stopping) return;
-      child = undefined;
-      if (Date.now() - startedAt > 60_000) backoffMs = 500;
-      log(`containerd: exited unexpectedly (code ${code}, signal ${signal}); restarting in ${backoffMs} ms (log: ${p.logFile})`);
-      restartTimer = setTimeout(() => {
-        restartTimer = undefined;
-        launch().then((n) => waitReady(n).then(() => log(`containerd: restarted (pid ${n.pid})`)))
-          .catch((e) => log(`containerd: restart failed: ${(e as Error).message}`));
-      }, backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
-    });
-    child = c;
-    await writeFile(p.pidFile, `${c.pid}\n`);
-    return c;
-  };
+  const supervisor = new ChildSupervisor({
+    name: 'containerd', pidFile: p.pidFile, log,
+    async spawn() {
+      await rm(p.socket, { force: true });
+      // Output goes to a file, not a pipe: containerd must outlive a crashed agent
+      // without dying of SIGPIPE, and it runs in its own process group so a
+      // Ctrl-C to the agent does not reach it.
+      const fd = openSync(p.logFile, 'a');
+      const c = spawn(opts.binary ?? 'containerd', ['--config', p.config], { stdio: ['ignore', fd, fd], detached: true });
+      closeSync(fd);
+      return c;
+    },
+    describeExit: () => ` (log: ${p.logFile})`,
+    afterRestart: async (c) => { await waitReady(c); log(`containerd: restarted (pid ${c.pid})`); },
+  });
 
   const waitReady = async (c: ChildProcess, timeoutMs = 30_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
@@ -262,12 +215,11 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
     throw new Error(`containerd did not become ready within ${timeoutMs} ms; log tail:\n${tail}`);
   };
 
-  const first = await launch();
+  const first = await supervisor.launch();
   try {
     await waitReady(first);
   } catch (e) {
-    stopping = true;
-    try { first.kill('SIGKILL'); } catch { /* gone */ }
+    supervisor.abandon();
     throw e;
   }
   log(`containerd: ready at ${p.socket} (pid ${first.pid})`);
@@ -279,17 +231,9 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
     stateDir: opts.stateDir,
     cniConfDir: opts.cniConfDir,
     cniBinDir: opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR,
-    pid: () => child?.pid,
+    pid: () => supervisor.current?.pid,
     async stop() {
-      stopping = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      const c = child;
-      child = undefined;
-      if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
-      await terminateChild(c, 10_000);
-      // Only our own record: another supervisor on this state dir may have started one since.
-      if ((await readFile(p.pidFile, 'utf8').catch(() => '')).trim() === String(c.pid)) await rm(p.pidFile, { force: true });
-      log('containerd: stopped');
+      if (await supervisor.stop(10_000)) log('containerd: stopped');
     },
   };
 }

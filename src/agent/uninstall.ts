@@ -10,7 +10,7 @@ import { cleanupProxyRules } from '../proxy/index.js';
 import { agentPaths } from './agent.js';
 import { unmountAll } from '../kubelet/volumes/mount.js';
 import { pidFileOf } from '../server/data-dir.js';
-import { runningPid, stopPid } from '../util/pid-file.js';
+import { livePidFrom, stopPid } from '../util/pid-file.js';
 
 export interface KillAllOptions {
   dataDir: string;
@@ -31,7 +31,7 @@ export interface KillAllOptions {
 export async function killAll(opts: KillAllOptions & { removeData?: boolean }): Promise<void> {
   const log = opts.log ?? (() => {});
   for (const role of ['agent', 'server'] as const) {
-    const pid = runningPid(pidFileOf(opts.dataDir, role));
+    const pid = livePidFrom(pidFileOf(opts.dataDir, role), (argv) => argv.some((a) => /bosun|cli\/main\.[jt]s$/.test(a)));
     if (pid === undefined) continue;
     log(`stopping bosun ${role} (pid ${pid})`);
     await stopPid(pid, 30_000);

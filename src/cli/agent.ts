@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { defaultDataDir, pidFileOf } from '../server/data-dir.js';
-import { writePidFile } from '../util/pid-file.js';
+import { claimPidFile } from '../util/pid-file.js';
 
 export const AGENT_USAGE = `Usage: bosun agent --server https://HOST:6443 --token TOKEN [flags]
 
@@ -75,6 +75,6 @@ export async function agent(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  writePidFile(pidFileOf(dataDir, 'agent'));
+  claimPidFile(pidFileOf(dataDir, 'agent'));
   await a.start();
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { parseLabelFlags } from './agent.js';
 import { BosunServer, defaultDataDir } from '../server/server.js';
 import { pidFileOf } from '../server/data-dir.js';
-import { writePidFile } from '../util/pid-file.js';
+import { claimPidFile } from '../util/pid-file.js';
 
 export const SERVER_USAGE = `Server flags (k3s names):
   --data-dir DIR              default /var/lib/bosun as root, else ~/.bosun
@@ -204,7 +204,7 @@ export async function server(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  writePidFile(pidFileOf(dataDir, 'server'));
+  claimPidFile(pidFileOf(dataDir, 'server'));
   await bosun.start();
 }
 

@@ -4,12 +4,12 @@
  * run as a supervised child on loopback. Nodes pull from it over plain HTTP
  * (the agent's containerd has a hosts.toml for it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { terminateChild } from '../util/child-process.js';
+import { ChildSupervisor } from '../util/child-process.js';
+import { livePidFrom, stopPid } from '../util/pid-file.js';
 
 export interface RegistryOptions {
   /** Config, pid file and image storage (`<dataDir>/storage`) live here. */
@@ -71,22 +71,12 @@ function apiAnswers(url: string): Promise<boolean> {
   });
 }
 
-function isRunning(pid: number): boolean {
-  try { return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-}
-
 /** A registry left by a crashed earlier run on the same dataDir holds the port: end it. */
 async function stopLeftover(pidFile: string, configPath: string, log: (m: string) => void): Promise<void> {
-  let pid: number | undefined;
-  try { pid = Number((await readFile(pidFile, 'utf8')).trim()) || undefined; } catch { return; }
-  if (!pid) return;
-  try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath)) return;
-  } catch { return; }
+  const pid = livePidFrom(pidFile, (argv) => argv.includes(configPath));
+  if (pid === undefined) return;
   log(`registry: stopping registry (pid ${pid}) left from an earlier run`);
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
-  for (let i = 0; i < 100 && isRunning(pid); i++) await sleep(50);
-  if (isRunning(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  await stopPid(pid, 5_000);
 }
 
 export async function startRegistry(opts: RegistryOptions): Promise<RunningRegistry> {
@@ -101,43 +91,27 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
   await stopLeftover(pidFile, configPath, log);
   await writeFile(configPath, renderConfig(join(opts.dataDir, 'storage'), address, port));
 
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let backoffMs = 500;
+  // The last lines the running registry printed, for the log when it dies.
+  let tail = '';
+  const supervisor = new ChildSupervisor({
+    name: 'registry', pidFile, log,
+    spawn() {
+      const c = spawn(opts.binary ?? '/usr/bin/docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      tail = '';
+      const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
+      c.stdout!.on('data', keep);
+      c.stderr!.on('data', keep);
+      return c;
+    },
+    describeExit: () => `; output: ${tail.trim().split('\n').slice(-3).join(' | ')}`,
+  });
 
-  const launch = async (): Promise<ChildProcess> => {
-    const c = spawn(opts.binary ?? '/usr/bin/docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
-    c.stdout!.on('data', keep);
-    c.stderr!.on('data', keep);
-    const startedAt = Date.now();
-    c.once('exit', (code, signal) => {
-      if (child !== c || stopping) return;
-      child = undefined;
-      if (Date.now() - startedAt > 60_000) backoffMs = 500;
-      log(`registry: exited unexpectedly (code ${code}, signal ${signal}); restarting in ${backoffMs} ms; output: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
-      restartTimer = setTimeout(() => {
-        restartTimer = undefined;
-        launch().catch((e) => log(`registry: restart failed: ${(e as Error).message}`));
-      }, backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
-    });
-    child = c;
-    (c as ChildProcess & { outputTail?: () => string }).outputTail = () => tail;
-    await writeFile(pidFile, `${c.pid}\n`);
-    return c;
-  };
-
-  const first = await launch();
+  const first = await supervisor.launch();
   const deadline = Date.now() + 20_000;
   while (!(await apiAnswers(url))) {
     if (first.exitCode !== null || first.signalCode !== null || Date.now() > deadline) {
-      stopping = true;
-      try { first.kill('SIGKILL'); } catch { /* gone */ }
-      const out = (first as ChildProcess & { outputTail?: () => string }).outputTail?.() ?? '';
-      throw new Error(`registry did not start on ${host}: ${out.trim().split('\n').slice(-5).join('\n')}`);
+      supervisor.abandon();
+      throw new Error(`registry did not start on ${host}: ${tail.trim().split('\n').slice(-5).join('\n')}`);
     }
     await sleep(50);
   }
@@ -146,16 +120,9 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
   return {
     url,
     host,
-    pid: () => child?.pid,
+    pid: () => supervisor.current?.pid,
     async stop() {
-      stopping = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await terminateChild(c, 5_000);
-      await rm(pidFile, { force: true });
-      log('registry: stopped');
+      if (await supervisor.stop(5_000)) log('registry: stopped');
     },
   };
 }

@@ -3,43 +3,58 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * A `bosun server` or `bosun agent` records its pid in its data dir so that
- * `bosun killall` can stop it before taking its pods down, as k3s-killall.sh
- * stops k3s first: otherwise the running kubelet would start them again.
- * Returns a function that removes the file if it still names this process.
+ * Pid files: how a daemon left by an earlier run (a supervised containerd or
+ * registry after a crash, a `bosun server` that `bosun killall` must stop) is
+ * found again. A pid is only trusted with a look at the process's command
+ * line, since a stale file's pid may belong to someone else by now.
  */
-export function writePidFile(path: string): () => void {
+
+export function writePidFile(path: string, pid: number): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${process.pid}\n`);
-  const remove = () => {
-    try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
-    } catch { /* already gone */ }
-  };
-  process.once('exit', remove);
-  return remove;
+  writeFileSync(path, `${pid}\n`);
 }
 
-/** The pid in `path` if that process is alive and is a bosun command (a stale file's pid may have been reused). */
-export function runningPid(path: string): number | undefined {
+/** Removes the file only if it still names `pid`: another supervisor may have recorded a newer process since. */
+export function removePidFile(path: string, pid: number): void {
+  try {
+    if (readFileSync(path, 'utf8').trim() === String(pid)) rmSync(path, { force: true });
+  } catch { /* already gone */ }
+}
+
+/** Records this process in `path` until it exits. */
+export function claimPidFile(path: string): void {
+  writePidFile(path, process.pid);
+  process.once('exit', () => removePidFile(path, process.pid));
+}
+
+/** Alive and not a zombie (an exited child not yet reaped counts as gone). */
+export function processRunning(pid: number): boolean {
+  try { return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
+/** The pid `path` names if that process runs, is not this one, and its argv passes `isOurs`. */
+export function livePidFrom(path: string, isOurs: (argv: string[]) => boolean): number | undefined {
   let pid: number;
   try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { return undefined; }
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  let cmdline: string;
-  try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return undefined; }
-  return /bosun|cli\/main\.[jt]s/.test(cmdline) ? pid : undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processRunning(pid)) return undefined;
+  try {
+    return isOurs(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')) ? pid : undefined;
+  } catch { return undefined; }
 }
 
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
+async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (processRunning(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone (or 5 s after the SIGKILL). */
 export async function stopPid(pid: number, graceMs: number): Promise<void> {
   try { process.kill(pid, 'SIGTERM'); } catch { return; }
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (!alive(pid)) return;
+  if (await waitGone(pid, graceMs)) return;
   try { process.kill(pid, 'SIGKILL'); } catch { return; }
-  while (alive(pid)) await sleep(50);
+  await waitGone(pid, 5_000);
 }

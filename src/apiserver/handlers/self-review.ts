@@ -42,8 +42,9 @@ async function readReview<T>(req: IncomingMessage, def: ResourceDefinition): Pro
   return body as T & { metadata?: { name?: string } };
 }
 
-const created = (res: ServerResponse, def: ResourceDefinition, review: object) =>
-  writeJson(res, 201, { ...review, kind: def.kind, apiVersion: `${def.group}/${def.version}` });
+/** The posted review with its answer, as upstream returns it: never stored, so no creation time. */
+const created = (res: ServerResponse, def: ResourceDefinition, review: { metadata?: object }, status: object) =>
+  writeJson(res, 201, { ...review, kind: def.kind, apiVersion: `${def.group}/${def.version}`, metadata: { ...review.metadata, creationTimestamp: null }, status });
 
 /** Answers POST /apis/authentication.k8s.io/v1/selfsubjectreviews and the two authorization reviews; throws StatusError otherwise. */
 export async function serveSelfReview(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo): Promise<void> {
@@ -54,7 +55,7 @@ export async function serveSelfReview(req: IncomingMessage, res: ServerResponse,
   if (def.kind === 'SelfSubjectReview') {
     const review = await readReview<SelfSubjectReview>(req, def);
     const status: SelfSubjectReview['status'] = { userInfo: { username: user.name, groups: user.groups } };
-    return created(res, def, { ...review, metadata: { ...review.metadata, creationTimestamp: null }, status });
+    return created(res, def, review, status);
   }
 
   if (def.kind === 'SelfSubjectAccessReview') {
@@ -67,7 +68,7 @@ export async function serveSelfReview(req: IncomingMessage, res: ServerResponse,
     if (!spec?.resourceAttributes && !spec?.nonResourceAttributes) {
       throw invalid(def.kind, def.group, '', [fieldErrors.invalid('spec.resourceAttributes', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified')]);
     }
-    return created(res, def, { ...review, metadata: { ...review.metadata, creationTimestamp: null }, status: { allowed: true } });
+    return created(res, def, review, { allowed: true });
   }
 
   const review = await readReview<SelfSubjectRulesReview>(req, def);
@@ -77,5 +78,5 @@ export async function serveSelfReview(req: IncomingMessage, res: ServerResponse,
     nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
     incomplete: false,
   };
-  return created(res, def, { ...review, metadata: { ...review.metadata, creationTimestamp: null }, status });
+  return created(res, def, review, status);
 }

@@ -7,7 +7,7 @@ import { selectorFromSet } from '../../api/labels.js';
 import { isPodReady } from '../util/pods.js';
 import { stableStringify } from '../util/stable-json.js';
 import {
-  HEADLESS_LABEL, findPort, hasSelector, podEndpointFingerprint, servicesForPodChange, shouldPodBeInEndpoints, syncErrorLogger,
+  HEADLESS_LABEL, findPort, hasSelector, enqueueServicesOfPods, shouldPodBeInEndpoints, syncErrorLogger,
 } from './util.js';
 
 /** Upstream's `maxCapacity`: an Endpoints object holds at most this many addresses. */
@@ -46,12 +46,7 @@ export class EndpointsController {
     this.endpoints = endpointsInformer.lister();
 
     serviceInformer.onChange((svc) => this.queue.add(keyOf(svc)));
-    podInformer.onAdd((pod) => { for (const k of servicesForPodChange(this.services, undefined, pod)) this.queue.add(k); });
-    podInformer.onUpdate((old, pod) => {
-      if (podEndpointFingerprint(old) === podEndpointFingerprint(pod)) return;
-      for (const k of servicesForPodChange(this.services, old, pod)) this.queue.add(k);
-    });
-    podInformer.onDelete((pod) => { for (const k of servicesForPodChange(this.services, undefined, pod)) this.queue.add(k); });
+    enqueueServicesOfPods(podInformer, this.services, this.queue);
     // Someone deleted ours: put it back.
     endpointsInformer.onDelete((ep) => this.queue.add(keyOf(ep)));
   }

@@ -1,5 +1,5 @@
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1';
-import { isAlreadyExists, isConflict, type Lister } from '../../client/index.js';
+import { isAlreadyExists, isConflict, type Informer, type Lister, type WorkQueue } from '../../client/index.js';
 import { selectorFromSet } from '../../api/labels.js';
 import { isPodReady } from '../util/pods.js';
 import { stableStringify } from '../util/stable-json.js';
@@ -29,6 +29,14 @@ export function servicesForPodChange(services: Lister<Service>, old: Pod | undef
     for (const k of servicesSelecting(services, old)) keys.add(k);
   }
   return keys;
+}
+
+/** Both endpoint controllers: a pod added, changed where it counts, or deleted enqueues the Services it touches. */
+export function enqueueServicesOfPods(pods: Informer<Pod>, services: Lister<Service>, queue: WorkQueue<string>): void {
+  const enqueue = (old: Pod | undefined, pod: Pod) => { for (const k of servicesForPodChange(services, old, pod)) queue.add(k); };
+  pods.onAdd((pod) => enqueue(undefined, pod));
+  pods.onUpdate((old, pod) => { if (podEndpointFingerprint(old) !== podEndpointFingerprint(pod)) enqueue(old, pod); });
+  pods.onDelete((pod) => enqueue(undefined, pod));
 }
 
 /** What endpoints are computed from: a pod change elsewhere (a status heartbeat) enqueues nothing. */

@@ -9,7 +9,7 @@ import { selectorFromSet } from '../../api/labels.js';
 import { isPodReady } from '../util/pods.js';
 import { stableStringify } from '../util/stable-json.js';
 import {
-  HEADLESS_LABEL, StaleCacheError, findPort, hasSelector, podEndpointFingerprint, servicesForPodChange, shouldPodBeInEndpoints, syncErrorLogger,
+  HEADLESS_LABEL, StaleCacheError, findPort, hasSelector, enqueueServicesOfPods, servicesForPodChange, shouldPodBeInEndpoints, syncErrorLogger,
 } from '../endpoints/util.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -68,12 +68,7 @@ export class EndpointSliceController {
     this.slices = sliceInformer.lister();
 
     serviceInformer.onChange((svc) => this.queue.add(keyOf(svc)));
-    podInformer.onAdd((pod) => { for (const k of servicesForPodChange(this.services, undefined, pod)) this.queue.add(k); });
-    podInformer.onUpdate((old, pod) => {
-      if (podEndpointFingerprint(old) === podEndpointFingerprint(pod)) return;
-      for (const k of servicesForPodChange(this.services, old, pod)) this.queue.add(k);
-    });
-    podInformer.onDelete((pod) => { for (const k of servicesForPodChange(this.services, undefined, pod)) this.queue.add(k); });
+    enqueueServicesOfPods(podInformer, this.services, this.queue);
     nodeInformer.onUpdate((old, node) => {
       // A zone is copied into every endpoint on the node.
       if (old.metadata?.labels?.[ZONE_LABEL] === node.metadata?.labels?.[ZONE_LABEL]) return;
